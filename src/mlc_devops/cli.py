@@ -1,0 +1,116 @@
+"""Parse the command line, dispatch to one command, turn errors into exit codes.
+
+Command modules are imported when their name is on the command line, and
+they import heavy modules inside their functions, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType, ModuleType
+
+from mlc_devops import __version__
+from mlc_devops.errors import EXIT_USAGE, Interrupted, MlcDevopsError
+
+# name -> one-line summary; each lives in mlc_devops.commands.<module>.
+COMMANDS: dict[str, str] = {
+    "doctor": "check that this machine and checkout can build MLC-LLM, and say how to fix what cannot",
+    "config": "write a non-interactive config.cmake (replaces cmake/gen_cmake_config.py's prompts)",
+    "build": "build the MLC-LLM wheel: config, compile, package, repair, validate, report",
+    "smoke": "install a wheel in a clean virtual environment and check it imports and loads",
+    "test": "run the checkout's tests/python against the built wheel in a clean environment",
+}
+
+
+def module_name(command: str) -> str:
+    return "mlc_devops.commands." + command.replace("-", "_")
+
+
+def load(command: str) -> ModuleType:
+    return importlib.import_module(module_name(command))
+
+
+def common_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the result (and errors) as JSON on stdout")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    return common
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlc-devops",
+        description="Build, test and release toolkit for the MLC-LLM codebase.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlc-devops {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = common_parser()
+    for name, summary in COMMANDS.items():
+        if name == selected:
+            cmd_parser = sub.add_parser(name, help=summary, description=summary, parents=[common])
+            load(name).add_arguments(cmd_parser)
+        else:
+            sub.add_parser(name, help=summary, add_help=False)
+    return parser
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    signal.signal(signal.SIGINT, _raise_interrupted)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+
+
+def _first_command(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = _first_command(args_list)
+    parser = build_parser(selected)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    as_json = bool(getattr(args, "json", False))
+    install_signal_handlers()
+    try:
+        code: int = load(args.command).run(args, dict(os.environ))
+    except MlcDevopsError as exc:
+        if getattr(args, "debug", False):
+            import traceback  # noqa: PLC0415
+
+            traceback.print_exc()
+        if exc.detail:
+            print(exc.detail, file=sys.stderr)
+        if as_json:
+            payload = {
+                "schema": "mlc-devops/error/v1",
+                "error": {"kind": exc.kind, "message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code},
+            }
+            print(json.dumps(payload, indent=2))
+        print(f"mlc-devops {args.command}: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"mlc-devops {args.command}: interrupted by {name}; stopped every child process", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    return code

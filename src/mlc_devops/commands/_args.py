@@ -1,0 +1,37 @@
+"""Arguments that several commands share, so each is spelled once."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mlc_devops import options
+
+
+def add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source_pos", nargs="?", metavar="SOURCE", help="MLC-LLM checkout (same as --source)")
+    parser.add_argument("--source", help="MLC-LLM checkout (env MLC_SOURCE_DIR)")
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        "-b",
+        action="append",
+        dest="backends",
+        metavar="NAME",
+        help="backend to enable, repeatable or comma-separated: cpu, cuda, cutlass, cublas, flashinfer, "
+        "rocm, vulkan, metal, opencl, host-ptr (env MLC_BACKENDS; default cpu)",
+    )
+    parser.add_argument("--preset", choices=sorted(options.PRESETS), help="named backend choice (env MLC_PRESET)")
+    parser.add_argument("--cuda-arch", dest="cuda_arch", help="CMAKE_CUDA_ARCHITECTURES, e.g. 90 or '80;90' (env MLC_CUDA_ARCH)")
+    parser.add_argument("--tvm-source-dir", dest="tvm_source_dir", help="TVM_SOURCE_DIR (env MLC_TVM_SOURCE_DIR)")
+    parser.add_argument("--build-type", dest="build_type", help="CMAKE_BUILD_TYPE (env MLC_BUILD_TYPE; default Release)")
+
+
+def flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The options-relevant flags of ``args``, for :func:`options.resolve`."""
+    values = vars(args).copy()
+    if values.get("source") is None and values.get("source_pos") is not None:
+        values["source"] = values["source_pos"]
+    return {name: values.get(name) for name in options.SETTINGS}

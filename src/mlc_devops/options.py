@@ -1,0 +1,185 @@
+"""Every setting resolves here, and only here.
+
+Order: command-line flag, then ``MLC_*`` environment variable, then preset,
+then default. The environment is a parameter, so tests pass ``{}``; nothing
+else in the package reads ``os.environ`` for settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from mlc_devops import backends as backends_mod
+from mlc_devops.errors import UsageError
+
+GB = 1024**3
+MEMORY_PER_JOB = 2 * GB  # large C++ translation units and nvcc need about this much
+
+CACHE_CHOICES = ("auto", "ccache", "sccache", "none")
+LAYOUT_CHOICES = ("auto", "root", "legacy")
+
+# Named choices of backends, as upstream's CI builds them (ci/task/build_lib.sh).
+PRESETS: dict[str, dict[str, str]] = {
+    "cpu": {"backends": "cpu"},
+    "vulkan": {"backends": "cpu,vulkan"},
+    "cuda": {"backends": "cpu,vulkan,cuda,cublas", "cuda_arch": "80;90;100;120"},
+    "rocm": {"backends": "cpu,vulkan,rocm"},
+    "metal": {"backends": "cpu,metal"},
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str | None
+    default: Callable[[], str | None]
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("source", "MLC_SOURCE_DIR", lambda: None, "MLC-LLM checkout to build"),
+        Setting("preset", "MLC_PRESET", lambda: None, "named backend choice: " + ", ".join(PRESETS)),
+        Setting("backends", "MLC_BACKENDS", lambda: "cpu", "comma-separated backends"),
+        Setting("cuda_arch", "MLC_CUDA_ARCH", lambda: "", "CMAKE_CUDA_ARCHITECTURES, e.g. 80;90"),
+        Setting("tvm_source_dir", "MLC_TVM_SOURCE_DIR", lambda: backends_mod.DEFAULT_TVM_SOURCE_DIR, "TVM_SOURCE_DIR"),
+        Setting("build_type", "MLC_BUILD_TYPE", lambda: "Release", "CMAKE_BUILD_TYPE"),
+        Setting("jobs", "MLC_JOBS", lambda: None, "parallel compile jobs (default: cores capped by memory)"),
+        Setting("dist", "MLC_DIST_DIR", lambda: None, "where wheels go (default: <source>/dist)"),
+        Setting("cache", "MLC_COMPILER_CACHE", lambda: "auto", "compiler cache: " + ", ".join(CACHE_CHOICES)),
+        Setting("layout", "MLC_LAYOUT", lambda: "auto", "source layout: " + ", ".join(LAYOUT_CHOICES)),
+        Setting("repair", "MLC_REPAIR", lambda: "0", "repair the wheel with auditwheel (Linux)"),
+        Setting("build_isolation", "MLC_BUILD_ISOLATION", lambda: "1", "pip build isolation for the root layout"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    value: str | None
+    origin: str  # "flag", "env MLC_X", "preset NAME", "default"
+
+
+def resolve_raw(flags: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Resolved]:
+    """Resolve every setting to a raw string with where it came from."""
+    out: dict[str, Resolved] = {}
+    preset_flag = flags.get("preset")
+    preset_name = preset_flag if preset_flag is not None else env.get("MLC_PRESET") or None
+    if preset_name is not None and preset_name not in PRESETS:
+        raise UsageError(f"unknown preset {preset_name!r}", hint="choose from " + ", ".join(PRESETS))
+    preset = PRESETS.get(preset_name or "", {})
+    for name, setting in SETTINGS.items():
+        flag = flags.get(name)
+        if isinstance(flag, (list, tuple)):
+            flag = ",".join(str(f) for f in flag) if flag else None
+        if flag is not None:
+            out[name] = Resolved(str(flag), "flag")
+        elif setting.env and env.get(setting.env, "") != "":
+            out[name] = Resolved(env[setting.env], f"env {setting.env}")
+        elif name in preset:
+            out[name] = Resolved(preset[name], f"preset {preset_name}")
+        else:
+            out[name] = Resolved(setting.default(), "default")
+    return out
+
+
+def _truthy(value: str | None, name: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise UsageError(f"{name} must be a yes/no value, not {value!r}")
+
+
+def memory_bytes() -> int | None:
+    """Physical memory, or None where it cannot be read cheaply."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def default_jobs(cores: int, memory: int | None) -> int:
+    """Cores capped by memory: about 2 GB a job for large C++ and nvcc."""
+    jobs = max(1, cores)
+    if memory is not None:
+        jobs = min(jobs, max(1, memory // MEMORY_PER_JOB))
+    return jobs
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    source: Path | None
+    config: backends_mod.CMakeConfig
+    jobs: int
+    dist: Path | None
+    cache: str
+    layout: str
+    repair: bool
+    build_isolation: bool
+    origins: dict[str, Resolved] = field(default_factory=dict, compare=False)
+
+    @property
+    def dist_dir(self) -> Path:
+        if self.dist is not None:
+            return self.dist
+        if self.source is None:
+            raise UsageError("no source given", hint="pass --source DIR or set MLC_SOURCE_DIR")
+        return self.source / "dist"
+
+
+def resolve(flags: Mapping[str, Any], env: Mapping[str, str], *, cores: int | None = None, memory: int | None = None) -> BuildOptions:
+    raw = resolve_raw(flags, env)
+    source = Path(raw["source"].value).expanduser() if raw["source"].value else None
+    cuda_arch_text = raw["cuda_arch"].value or ""
+    archs = backends_mod.parse_cuda_architectures(cuda_arch_text) if cuda_arch_text else ()
+    chosen = backends_mod.parse_backends([raw["backends"].value or "cpu"])
+    if archs and "cuda" not in chosen and raw["cuda_arch"].origin.startswith("preset"):
+        archs = ()
+    config = backends_mod.make_config(
+        chosen,
+        cuda_architectures=archs,
+        tvm_source_dir=raw["tvm_source_dir"].value or backends_mod.DEFAULT_TVM_SOURCE_DIR,
+        build_type=raw["build_type"].value or "Release",
+    )
+    jobs_text = raw["jobs"].value
+    if jobs_text is None:
+        jobs = default_jobs(cores if cores is not None else cpu_count(), memory if memory is not None else memory_bytes())
+    else:
+        try:
+            jobs = int(jobs_text)
+        except ValueError:
+            raise UsageError(f"--jobs must be a whole number, not {jobs_text!r}") from None
+        if jobs < 1:
+            raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    cache = (raw["cache"].value or "auto").lower()
+    if cache not in CACHE_CHOICES:
+        raise UsageError(f"unknown compiler cache {cache!r}", hint="choose from " + ", ".join(CACHE_CHOICES))
+    layout = (raw["layout"].value or "auto").lower()
+    if layout not in LAYOUT_CHOICES:
+        raise UsageError(f"unknown layout {layout!r}", hint="choose from " + ", ".join(LAYOUT_CHOICES))
+    dist = Path(raw["dist"].value).expanduser() if raw["dist"].value else None
+    return BuildOptions(
+        source=source,
+        config=config,
+        jobs=jobs,
+        dist=dist,
+        cache=cache,
+        layout=layout,
+        repair=_truthy(raw["repair"].value, "repair"),
+        build_isolation=_truthy(raw["build_isolation"].value, "build isolation"),
+        origins=raw,
+    )

@@ -1,0 +1,273 @@
+"""What kind of MLC-LLM checkout we face: layout, submodules, CMake floor, commits.
+
+Decisions (which layout, which submodule state, which CMake floor) are pure
+functions over text; reading files and asking git are at the edges.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from mlc_devops import run as run_mod
+from mlc_devops.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+Layout = Literal["root", "legacy"]
+
+LAYOUT_DESCRIPTIONS: dict[str, str] = {
+    "root": "root pyproject.toml with scikit-build-core (pip wheel at the repository root)",
+    "legacy": "cmake + build, then pip wheel python/ (python/setup.py)",
+}
+
+SKIP_DIRS = frozenset({".git", "build", "dist", "node_modules", "__pycache__", "target", ".venv", ".ccache"})
+
+
+@dataclass(frozen=True)
+class Submodule:
+    name: str
+    path: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class SubmoduleState:
+    path: str
+    commit: str | None
+    state: Literal["ok", "uninitialised", "empty", "moved", "conflict"]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    layout: Layout
+    project_name: str
+    project_version: str | None
+    pyproject: Mapping[str, Any] | None
+
+    @property
+    def build_dir(self) -> Path:
+        if self.pyproject is not None:
+            configured = self.pyproject.get("tool", {}).get("scikit-build", {}).get("build-dir")
+            if isinstance(configured, str) and configured and "{" not in configured:
+                return self.root / configured
+        return self.root / "build"
+
+    @property
+    def python_dir(self) -> Path:
+        return self.root / "python"
+
+
+def choose_layout(
+    *, has_root_pyproject: bool, root_uses_scikit_build: bool, has_python_setup: bool, requested: str = "auto"
+) -> Layout | None:
+    """The layout for these facts, or None when neither layout fits."""
+    if requested == "root":
+        return "root" if has_root_pyproject else None
+    if requested == "legacy":
+        return "legacy" if has_python_setup else None
+    if has_root_pyproject and root_uses_scikit_build:
+        return "root"
+    if has_python_setup:
+        return "legacy"
+    return None
+
+
+def load_pyproject(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} cannot be parsed: {exc}", hint="fix the TOML syntax") from None
+
+
+def detect(source: Path | None, requested_layout: str = "auto") -> Workspace:
+    """Check that ``source`` is an MLC-LLM checkout and say which layout it has."""
+    if source is None:
+        raise UsageError(
+            "no MLC-LLM source given",
+            hint="pass --source DIR (in the container, mount the checkout at /workspace)",
+        )
+    if not source.exists():
+        raise UsageError(f"source {source} does not exist", hint="pass the path of an MLC-LLM checkout")
+    if not source.is_dir():
+        raise UsageError(f"source {source} is not a directory", hint="pass the path of an MLC-LLM checkout")
+    root = source.resolve()
+    cmakelists = root / "CMakeLists.txt"
+    pyproject_path = root / "pyproject.toml"
+    setup_py = root / "python" / "setup.py"
+    if not cmakelists.is_file():
+        raise UsageError(
+            f"{root} is not an MLC-LLM checkout (no CMakeLists.txt)",
+            hint="pass the repository root of mlc-ai/mlc-llm",
+        )
+    pyproject = load_pyproject(pyproject_path) if pyproject_path.is_file() else None
+    uses_skbuild = bool(pyproject and "scikit-build" in pyproject.get("tool", {}))
+    layout = choose_layout(
+        has_root_pyproject=pyproject is not None,
+        root_uses_scikit_build=uses_skbuild,
+        has_python_setup=setup_py.is_file(),
+        requested=requested_layout,
+    )
+    if layout is None:
+        if requested_layout != "auto":
+            raise UsageError(
+                f"{root} does not have the {requested_layout} layout",
+                hint="drop --layout to detect it, or check the checkout",
+            )
+        raise UsageError(
+            f"{root} is not an MLC-LLM checkout (neither a scikit-build pyproject.toml nor python/setup.py)",
+            hint="pass the repository root of mlc-ai/mlc-llm",
+        )
+    project = (pyproject or {}).get("project", {}) if layout == "root" else {}
+    name = str(project.get("name", "mlc_llm"))
+    version = project.get("version")
+    return Workspace(root, layout, name, str(version) if version else None, pyproject)
+
+
+# --- submodules -----------------------------------------------------------------
+
+
+def parse_gitmodules(text: str) -> list[Submodule]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise UsageError(f".gitmodules cannot be parsed: {exc}") from None
+    out = []
+    for section in parser.sections():
+        match = re.match(r'submodule\s+"(.+)"', section)
+        if not match or not parser.has_option(section, "path"):
+            continue
+        out.append(Submodule(match.group(1), parser.get(section, "path"), parser.get(section, "url", fallback="")))
+    return out
+
+
+def parse_submodule_status(text: str) -> dict[str, tuple[str, str]]:
+    """``git submodule status`` lines to {path: (prefix, commit)}; prefix is one of ' ', '-', '+', 'U'."""
+    out: dict[str, tuple[str, str]] = {}
+    for line in text.splitlines():
+        if len(line) < 42:
+            continue
+        prefix, commit, rest = line[0], line[1:41], line[42:]
+        path = rest.rsplit(" (", 1)[0] if rest.endswith(")") else rest
+        out[path.strip()] = (prefix, commit)
+    return out
+
+
+def classify_submodule(path: str, *, prefix: str | None, commit: str | None, has_files: bool) -> SubmoduleState:
+    if prefix == "U":
+        return SubmoduleState(path, commit, "conflict", "has merge conflicts")
+    if prefix == "-" or (prefix is None and not has_files):
+        return SubmoduleState(path, None, "uninitialised", "not checked out")
+    if not has_files:
+        return SubmoduleState(path, commit, "empty", "checked out but empty")
+    if prefix == "+":
+        return SubmoduleState(path, commit, "moved", "checked out at another commit than the one pinned")
+    return SubmoduleState(path, commit, "ok")
+
+
+def _has_files(path: Path) -> bool:
+    try:
+        return any(entry.name != ".git" for entry in path.iterdir())
+    except OSError:
+        return False
+
+
+def git_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    base = dict(env if env is not None else os.environ)
+    base.setdefault("GIT_TERMINAL_PROMPT", "0")
+    return base
+
+
+def is_git_checkout(root: Path) -> bool:
+    return (root / ".git").exists()
+
+
+def submodule_states(root: Path, env: Mapping[str, str] | None = None) -> list[SubmoduleState]:
+    gitmodules = root / ".gitmodules"
+    if not gitmodules.is_file():
+        return []
+    modules = parse_gitmodules(gitmodules.read_text(encoding="utf-8", errors="replace"))
+    status: dict[str, tuple[str, str]] = {}
+    if is_git_checkout(root) and run_mod.which("git", env) is not None:
+        result = run_mod.run(["git", "submodule", "status"], cwd=root, env=git_env(env), check=False)
+        if result.returncode == 0:
+            status = parse_submodule_status(result.output)
+    states = []
+    for module in modules:
+        prefix, commit = status.get(module.path, (None, None))
+        states.append(
+            classify_submodule(module.path, prefix=prefix, commit=commit, has_files=_has_files(root / module.path))
+        )
+    return states
+
+
+def git_commit(path: Path, env: Mapping[str, str] | None = None) -> str | None:
+    if run_mod.which("git", env) is None or not (path / ".git").exists():
+        return None
+    result = run_mod.run(["git", "rev-parse", "HEAD"], cwd=path, env=git_env(env), check=False)
+    return result.output.strip() if result.returncode == 0 else None
+
+
+def git_commit_time(path: Path, env: Mapping[str, str] | None = None) -> int | None:
+    if run_mod.which("git", env) is None or not (path / ".git").exists():
+        return None
+    result = run_mod.run(["git", "log", "-1", "--format=%ct"], cwd=path, env=git_env(env), check=False)
+    text = result.output.strip()
+    return int(text) if result.returncode == 0 and text.isdigit() else None
+
+
+def git_remote_url(path: Path, env: Mapping[str, str] | None = None) -> str | None:
+    if run_mod.which("git", env) is None or not (path / ".git").exists():
+        return None
+    result = run_mod.run(["git", "remote", "get-url", "origin"], cwd=path, env=git_env(env), check=False)
+    return result.output.strip() if result.returncode == 0 and result.output.strip() else None
+
+
+# --- the CMake floor ------------------------------------------------------------
+
+_MIN_REQUIRED = re.compile(r"cmake_minimum_required\s*\(\s*VERSION\s+([0-9]+(?:\.[0-9]+)*)", re.IGNORECASE)
+
+
+def minimum_cmake_in(text: str) -> tuple[int, ...] | None:
+    versions = [tuple(int(p) for p in m.group(1).split(".")) for m in _MIN_REQUIRED.finditer(text)]
+    return max(versions) if versions else None
+
+
+def iter_cmakelists(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+        if "CMakeLists.txt" in filenames:
+            yield Path(dirpath) / "CMakeLists.txt"
+
+
+def highest_minimum(pairs: Iterable[tuple[Path, str]]) -> tuple[tuple[int, ...], Path] | None:
+    best: tuple[tuple[int, ...], Path] | None = None
+    for path, text in pairs:
+        version = minimum_cmake_in(text)
+        if version is not None and (best is None or version > best[0]):
+            best = (version, path)
+    return best
+
+
+def cmake_floor(root: Path) -> tuple[tuple[int, ...], Path] | None:
+    """The highest ``cmake_minimum_required`` in the tree and the file that asks for it."""
+    return highest_minimum(
+        (path, path.read_text(encoding="utf-8", errors="replace")) for path in iter_cmakelists(root)
+    )
+
+
+def version_text(version: tuple[int, ...]) -> str:
+    return ".".join(str(v) for v in version)
