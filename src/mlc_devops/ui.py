@@ -100,3 +100,35 @@ def parse_step(line: str) -> tuple[int, int] | None:
     if inner.endswith("%") and inner[:-1].strip().isdigit():
         return int(inner[:-1]), 100
     return None
+
+
+class PhaseClock:
+    """Times phases that a single long command moves through, switched by marker lines."""
+
+    def __init__(self, console: Console, markers: dict[str, str], first: str) -> None:
+        self.console = console
+        self.markers = markers
+        self.current = first
+        self.started = time.monotonic()
+
+    def feed(self, line: str) -> None:
+        for marker, phase in self.markers.items():
+            if marker in line and phase != self.current:
+                self.switch(phase)
+                return
+
+    def switch(self, phase: str) -> None:
+        now = time.monotonic()
+        seconds = now - self.started
+        self.console.timings[self.current] = round(self.console.timings.get(self.current, 0.0) + seconds, 3)
+        self.console.say(f"    {self.current}: {seconds:.1f}s")
+        if self.console.github_actions:
+            print(f"::endgroup::\n::group::{phase}", file=self.console.stream, flush=True)
+        self.console.say(f"==> {phase}")
+        self.current = phase
+        self.started = now
+
+    def finish(self) -> None:
+        seconds = time.monotonic() - self.started
+        self.console.timings[self.current] = round(self.console.timings.get(self.current, 0.0) + seconds, 3)
+        self.console.say(f"    {self.current}: {seconds:.1f}s")

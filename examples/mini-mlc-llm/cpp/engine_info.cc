@@ -1,0 +1,19 @@
+/*!
+ * \file engine_info.cc
+ * \brief Version and build information of the (stand-in) MLC-LLM library.
+ */
+#include <tvm/runtime/c_runtime_api.h>
+
+#include "base.h"
+
+#ifndef MLC_LLM_VERSION
+#define MLC_LLM_VERSION "0.0.0"
+#endif
+
+extern "C" {
+
+MLC_LLM_DLL const char* mlc_llm_version(void) { return MLC_LLM_VERSION; }
+
+MLC_LLM_DLL const char* mlc_llm_backends(void) { return tvm_standin_enabled_backends(); }
+
+}  // extern "C"

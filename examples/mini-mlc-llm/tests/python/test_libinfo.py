@@ -1,0 +1,45 @@
+"""Package metadata, library discovery and compiled-in backends."""
+import os
+
+import pytest
+
+import mlc_llm
+from mlc_llm import cuda, libinfo
+
+pytestmark = pytest.mark.unittest
+
+
+def test_version():
+    assert mlc_llm.__version__ == libinfo.__version__ == mlc_llm.native_version()
+
+
+def test_backends():
+    backends = mlc_llm.backends()
+    assert backends[0] == "cpu"
+    assert set(backends) <= {"cpu", "cuda", "rocm", "vulkan", "opencl", "metal"}
+    assert ("cuda" in backends) == cuda.available()
+
+
+def test_libraries_side_by_side():
+    assert os.path.dirname(mlc_llm.lib_path()) == os.path.dirname(mlc_llm.tvm_lib_path())
+    assert libinfo.find_lib_path("mlc_llm")[0] == mlc_llm.lib_path()
+
+
+def test_missing_library_message():
+    with pytest.raises(RuntimeError, match="Cannot find library"):
+        libinfo.find_lib_path("definitely_not_a_library")
+    assert libinfo.find_lib_path("definitely_not_a_library", optional=True) is None
+
+
+def test_cuda_saxpy():
+    if not cuda.available():
+        with pytest.raises(RuntimeError, match="without CUDA"):
+            cuda.saxpy([1.0], [2.0], 3.0)
+        return
+    try:
+        out = cuda.saxpy([1.0, 2.0, 3.0], [0.5, 0.5, 0.5], 2.0)
+    except cuda.CUDAError as err:
+        # Built with CUDA but running on a machine without a usable GPU.
+        assert err.status in (cuda.ERROR_NO_DEVICE, cuda.ERROR_NO_KERNEL_IMAGE), str(err)
+        return
+    assert out == [2.5, 4.5, 6.5]

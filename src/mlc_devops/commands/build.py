@@ -1,0 +1,382 @@
+"""``mlc-devops build``: config -> compile -> wheel -> repair -> validate -> report.
+
+The wheel is built as upstream builds it for the layout at hand (root:
+``pip wheel --no-deps -w dist .`` through scikit-build-core; legacy: cmake and
+a build, then ``pip wheel python/``), into a staging folder under build/. Only
+a wheel that passed validation is moved into dist/, with its report beside it,
+so a failed or interrupted build leaves nothing there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlc_devops import __version__, backends, cache, checks, fsutil, lock, options, platforms, tools, wheelcheck, workspace
+from mlc_devops import run as run_mod
+from mlc_devops.commands import _args
+from mlc_devops.errors import BuildFailed, PrerequisiteMissing
+from mlc_devops.ui import Console, PhaseClock, Progress
+
+REPORT_SCHEMA = "mlc-devops/build-report/v1"
+REPORT_SUFFIX = ".build.json"
+LOG_NAME = "mlc-devops-build.log"
+WHEELHOUSE = "mlc-devops-wheelhouse"
+
+# scikit-build-core's progress banners, and the phase each one starts.
+SKBUILD_MARKERS = {
+    "*** Configuring CMake": "configure",
+    "*** Building project with": "compile",
+    "*** Installing project into wheel": "package",
+    "*** Making wheel": "package",
+}
+
+# Libraries that must not be bundled into the wheel by auditwheel (upstream's ci/task/build_lib.sh):
+# TVM comes from its own wheel; GPU drivers come from the user's system.
+REPAIR_EXCLUDES_BASE = ("libtvm.so", "libtvm_runtime.so", "libtvm_ffi.so", "libvulkan.so.1")
+REPAIR_EXCLUDES_CUDA = ("libcuda.so.1", "libcudart.so.*", "libnvrtc.so.*", "libcublas.so.*", "libcublasLt.so.*")
+REPAIR_EXCLUDES_ROCM = ("libamdhip64.so.*", "libhsa-runtime64.so.*", "librocm_smi64.so.*", "librccl.so.*")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _args.add_source(parser)
+    _args.add_config(parser)
+    parser.add_argument("-j", "--jobs", help="parallel compile jobs (env MLC_JOBS; default: cores capped by memory)")
+    parser.add_argument("--dist", help="where the wheel goes (env MLC_DIST_DIR; default <source>/dist)")
+    parser.add_argument("--cache", choices=options.CACHE_CHOICES, help="compiler cache (env MLC_COMPILER_CACHE; default auto)")
+    parser.add_argument("--layout", choices=options.LAYOUT_CHOICES, help="source layout (default: detect)")
+    parser.add_argument("--repair", action="store_const", const="1", help="repair the wheel with auditwheel (Linux)")
+    parser.add_argument("--no-build-isolation", dest="build_isolation", action="store_const", const="0",
+                        help="build with the current environment's scikit-build-core/setuptools (offline)")
+    parser.add_argument("--clean-dist", action="store_true", help="remove older wheels of this project from dist/")
+    parser.add_argument("--wait", action="store_true", help="wait for another build of this workspace instead of refusing")
+
+
+# --- pure decisions -----------------------------------------------------------------
+
+
+def root_wheel_command(python: str, source: Path, wheelhouse: Path, build_type: str, *, isolation: bool) -> list[str]:
+    cmd = [python, "-m", "pip", "wheel", "--no-deps", "-w", str(wheelhouse), "-v",
+           # CMake 4 from PyPI refuses submodules that ask for a minimum below 3.5 (msgpack in tokenizers-cpp).
+           "-C", "cmake.define.CMAKE_POLICY_VERSION_MINIMUM=3.5",
+           "-C", f"cmake.build-type={build_type}"]
+    if not isolation:
+        cmd.append("--no-build-isolation")
+    cmd.append(str(source))
+    return cmd
+
+
+def legacy_configure_command(source: Path, build_dir: Path, build_type: str, generator: str | None) -> list[str]:
+    cmd = ["cmake", "-S", str(source), "-B", str(build_dir), f"-DCMAKE_BUILD_TYPE={build_type}",
+           "-DCMAKE_POLICY_VERSION_MINIMUM=3.5"]
+    if generator:
+        cmd[1:1] = ["-G", generator]
+    return cmd
+
+
+def legacy_compile_command(build_dir: Path, jobs: int, build_type: str) -> list[str]:
+    return ["cmake", "--build", str(build_dir), "--parallel", str(jobs), "--config", build_type]
+
+
+def legacy_package_command(python: str, python_dir: Path, wheelhouse: Path, *, isolation: bool) -> list[str]:
+    cmd = [python, "-m", "pip", "wheel", "--no-deps", "-w", str(wheelhouse), "-v"]
+    if not isolation:
+        cmd.append("--no-build-isolation")
+    cmd.append(str(python_dir))
+    return cmd
+
+
+def choose_generator(*, windows: bool, ninja: bool) -> str | None:
+    if windows:
+        return None  # CMake's default there: the newest Visual Studio
+    return "Ninja" if ninja else "Unix Makefiles"
+
+
+def repair_excludes(chosen: frozenset[str]) -> list[str]:
+    out = list(REPAIR_EXCLUDES_BASE)
+    if "cuda" in chosen:
+        out.extend(REPAIR_EXCLUDES_CUDA)
+    if "rocm" in chosen:
+        out.extend(REPAIR_EXCLUDES_ROCM)
+    return out
+
+
+def repair_command(wheel: Path, out_dir: Path, chosen: frozenset[str], auditwheel: str = "auditwheel") -> list[str]:
+    cmd = [auditwheel, "repair", "-w", str(out_dir)]
+    for name in repair_excludes(chosen):
+        cmd += ["--exclude", name]
+    cmd.append(str(wheel))
+    return cmd
+
+
+def build_environment(
+    base: Mapping[str, str], *, jobs: int, launcher_vars: Mapping[str, str], source_date_epoch: int | None,
+    cuda_threads: int | None,
+) -> dict[str, str]:
+    env = dict(base)
+    env["CMAKE_BUILD_PARALLEL_LEVEL"] = str(jobs)
+    env.update(launcher_vars)
+    if source_date_epoch is not None and not env.get("SOURCE_DATE_EPOCH"):
+        env["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
+    if cuda_threads is not None:
+        extra = f"--threads {cuda_threads}"
+        env["CUDAFLAGS"] = f"{env['CUDAFLAGS']} {extra}" if env.get("CUDAFLAGS") else extra
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def stale_wheels(existing: Sequence[str], project: str, new_name: str) -> list[str]:
+    """Wheels of the same project in dist/ that are not the one being written."""
+    from packaging.utils import canonicalize_name, parse_wheel_filename  # noqa: PLC0415
+
+    out = []
+    for name in existing:
+        try:
+            other = parse_wheel_filename(name)[0]
+        except ValueError:
+            continue
+        if canonicalize_name(other) == canonicalize_name(project) and name != new_name:
+            out.append(name)
+    return sorted(out)
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class BuildResult:
+    wheel: Path
+    report_path: Path
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+# --- the edge ------------------------------------------------------------------------
+
+
+def _check_dist_writable(dist: Path) -> None:
+    fsutil.ensure_dir(dist, "dist directory")
+    if not os.access(dist, os.W_OK):
+        raise PrerequisiteMissing(f"dist directory {dist} is not writable", hint="pass --dist to a writable directory")
+
+
+def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, *,
+          clean_dist: bool = False, wait: bool = False) -> BuildResult:
+    ws = workspace.detect(opts.source, opts.layout)
+    plat = platforms.current()
+    console.say(f"source:   {ws.root}")
+    console.say(f"layout:   {ws.layout}: {workspace.LAYOUT_DESCRIPTIONS[ws.layout]}")
+    console.say(f"backends: {', '.join(sorted(opts.config.backends))}; jobs: {opts.jobs}")
+    started = utc_now()
+
+    with console.phase("preflight"):
+        results = checks.run_checks(
+            ws, opts.config, env, build_isolation=opts.build_isolation,
+            tvm_source_dir_explicit=opts.origins.get("tvm_source_dir", options.Resolved(None, "default")).origin != "default",
+        )
+        for check in results:
+            if check.status == "warn":
+                console.warn(checks.format_check(check))
+        bad = checks.blocking(results)
+        if bad:
+            raise PrerequisiteMissing(
+                f"{bad[0].name}: {bad[0].detail}", hint=bad[0].fix,
+                detail="\n".join(checks.format_check(c) for c in bad),
+            )
+    dist = opts.dist_dir if opts.dist is None or opts.dist.is_absolute() else Path.cwd() / opts.dist
+    dist = dist.resolve()
+    _check_dist_writable(dist)
+    build_dir = ws.build_dir
+    fsutil.ensure_dir(build_dir, "build directory")
+
+    with lock.workspace_lock(build_dir, wait=wait, on_wait=console.say):
+        with console.phase("config"):
+            config_path = build_dir / "config.cmake"
+            fsutil.write_text_atomic(config_path, backends.render(opts.config))
+            console.say(f"    wrote {config_path}")
+            if (ws.root / "config.cmake").is_file():
+                console.warn(
+                    f"{ws.root / 'config.cmake'} is ignored: CMakeLists.txt includes build/config.cmake first, "
+                    "and mlc-devops writes that one from your options"
+                )
+        launcher = cache.choose(opts.cache, ccache=run_mod.which("ccache", env), sccache=run_mod.which("sccache", env), env=env)
+        console.say(f"    compiler cache: {launcher.kind}")
+        archs = opts.config.cuda_architectures
+        build_env = build_environment(
+            env, jobs=opts.jobs, launcher_vars=cache.launcher_env(launcher, ws.root, env),
+            source_date_epoch=workspace.git_commit_time(ws.root, env),
+            cuda_threads=min(opts.jobs, max(1, len(archs))) if "cuda" in opts.config.backends else None,
+        )
+        stats_before = cache.read_stats(launcher, build_env)
+        wheelhouse = build_dir / WHEELHOUSE
+        shutil.rmtree(wheelhouse, ignore_errors=True)
+        wheelhouse.mkdir(parents=True)
+        log_path = build_dir / LOG_NAME
+        with open(log_path, "w", encoding="utf-8") as log:
+            try:
+                if ws.layout == "root":
+                    _build_root(ws, opts, build_env, wheelhouse, console, log)
+                else:
+                    _build_legacy(ws, opts, build_env, wheelhouse, console, log)
+            except BuildFailed as exc:
+                exc.hint = exc.hint or f"the full log is {log_path}"
+                raise
+        wheels = sorted(wheelhouse.glob("*.whl"))
+        if len(wheels) != 1:
+            raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
+        wheel = wheels[0]
+        if opts.repair:
+            wheel = _repair(wheel, opts, plat, build_env, console)
+        with console.phase("validate"):
+            info = wheelcheck.validate(wheel, plat, build_env)
+            console.say(f"    {info['filename']}: tags ok, loaded {', '.join(str(x) for x in info['loaded'])}")
+        stats_after = cache.read_stats(launcher, build_env)
+        report = {
+            "schema": REPORT_SCHEMA,
+            "tool": {"name": "mlc-devops", "version": __version__},
+            "layout": ws.layout,
+            "backends": sorted(opts.config.backends),
+            "cuda_architectures": list(archs),
+            "build_type": opts.config.build_type,
+            "jobs": opts.jobs,
+            "source": {
+                "path": str(ws.root),
+                "uri": _source_uri(ws.root, env),
+                "commit": workspace.git_commit(ws.root, env),
+                "commit_time": workspace.git_commit_time(ws.root, env),
+            },
+            "submodules": _submodules(ws.root, env),
+            "tool_versions": tools.versions(["cmake", "ninja", "c++", "cargo", "rustc"] +
+                                            (["nvcc"] if "cuda" in opts.config.backends else []) +
+                                            ([launcher.kind] if launcher.kind != "none" else []), env),
+            "phases": dict(console.timings),
+            "started": started,
+            "finished": utc_now(),
+            "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
+            "compiler_cache": _cache_report(launcher, stats_before, stats_after),
+        }
+        target = _publish(wheel, report, dist, ws.project_name, console, clean_dist=clean_dist)
+    return BuildResult(target, target.with_name(target.name + REPORT_SUFFIX), report)
+
+
+def _stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
+    progress = Progress(console)
+
+    def on_line(line: str) -> None:
+        progress.feed(line)
+        for watcher in extra:
+            watcher.feed(line)
+
+    return on_line
+
+
+def _build_root(ws: workspace.Workspace, opts: options.BuildOptions, env: dict[str, str], wheelhouse: Path,
+                console: Console, log: Any) -> None:
+    cmd = root_wheel_command(sys.executable, ws.root, wheelhouse, opts.config.build_type, isolation=opts.build_isolation)
+    console.say("==> prepare (pip and the isolated build environment)" if opts.build_isolation else "==> prepare")
+    clock = PhaseClock(console, SKBUILD_MARKERS, "prepare")
+    try:
+        run_mod.run(cmd, cwd=ws.root, env=env, capture=False, log=log, on_line=_stream(console, log, [clock]),
+                    what="pip wheel (scikit-build-core)")
+    finally:
+        clock.finish()
+
+
+def _build_legacy(ws: workspace.Workspace, opts: options.BuildOptions, env: dict[str, str], wheelhouse: Path,
+                  console: Console, log: Any) -> None:
+    generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
+    with console.phase("configure"):
+        run_mod.run(legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator),
+                    cwd=ws.root, env=env, capture=False, log=log, what="cmake configure")
+    with console.phase("compile"):
+        run_mod.run(legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type), cwd=ws.root, env=env,
+                    capture=False, log=log, on_line=_stream(console, log), what="cmake --build")
+    with console.phase("package"):
+        run_mod.run(legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=opts.build_isolation),
+                    cwd=ws.python_dir, env=env, capture=False, log=log, what="pip wheel python/")
+
+
+def _repair(wheel: Path, opts: options.BuildOptions, plat: platforms.Platform, env: dict[str, str], console: Console) -> Path:
+    if not plat.can_repair:
+        console.say(f"    repair: not needed on {plat.name}; the wheel ships as built")
+        return wheel
+    with console.phase("repair"):
+        auditwheel = run_mod.which("auditwheel", env)
+        if auditwheel is None:
+            raise PrerequisiteMissing("--repair needs auditwheel", hint="pip install auditwheel (and apt-get install patchelf)")
+        out_dir = wheel.parent / "repaired"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        run_mod.run(repair_command(wheel, out_dir, opts.config.backends, auditwheel), env=env, what="auditwheel repair")
+        repaired = sorted(out_dir.glob("*.whl"))
+        if len(repaired) != 1:
+            raise BuildFailed(f"auditwheel produced {len(repaired)} wheels, expected one")
+        console.say(f"    repaired: {repaired[0].name}")
+        return repaired[0]
+
+
+def _publish(wheel: Path, report: dict[str, Any], dist: Path, project: str, console: Console, *, clean_dist: bool) -> Path:
+    target = dist / wheel.name
+    stale = stale_wheels([p.name for p in dist.glob("*.whl")], project, wheel.name)
+    if stale:
+        if clean_dist:
+            for name in stale:
+                (dist / name).unlink()
+                report_file = dist / (name + REPORT_SUFFIX)
+                if report_file.exists():
+                    report_file.unlink()
+            console.say(f"    removed older wheels from {dist}: {', '.join(stale)}")
+        else:
+            console.warn(f"{dist} also holds {', '.join(stale)} from earlier builds; pass --clean-dist to remove them")
+    if target.exists():
+        console.say(f"    replacing {target.name} in {dist}")
+    tmp = dist / f".{wheel.name}.tmp"
+    shutil.copyfile(wheel, tmp)
+    fsutil.write_text_atomic(dist / (wheel.name + REPORT_SUFFIX), json.dumps(report, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, target)
+    return target
+
+
+def _source_uri(root: Path, env: Mapping[str, str]) -> str | None:
+    url = workspace.git_remote_url(root, env)
+    if not url:
+        return None
+    return url if url.startswith("git+") else f"git+{url}"
+
+
+def _submodules(root: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:
+    gitmodules = root / ".gitmodules"
+    modules = workspace.parse_gitmodules(gitmodules.read_text(encoding="utf-8")) if gitmodules.is_file() else []
+    states = {s.path: s for s in workspace.submodule_states(root, env)}
+    return [
+        {"path": m.path, "url": m.url, "commit": states[m.path].commit if m.path in states else None}
+        for m in modules
+    ]
+
+
+def _cache_report(launcher: cache.Launcher, before: cache.Stats | None, after: cache.Stats | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": launcher.kind}
+    if before is not None and after is not None:
+        delta = after.minus(before)
+        out.update({"hits": delta.hits, "misses": delta.misses})
+    return out
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    console = Console.from_env(env)
+    opts = options.resolve(_args.flags(args), env)
+    result = build(opts, env, console, clean_dist=args.clean_dist, wait=args.wait)
+    if args.json:
+        print(json.dumps({"wheel": str(result.wheel), "report": str(result.report_path), **result.report}, indent=2))
+    else:
+        total = sum(v for v in result.report["phases"].values())
+        console.say(f"built {result.wheel} in {total:.1f}s (report: {result.report_path.name})")
+        print(result.wheel)
+    return 0

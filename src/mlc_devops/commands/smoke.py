@@ -1,0 +1,131 @@
+"""``mlc-devops smoke WHEEL``: install into a clean environment, import, load, round-trip text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlc_devops import run as run_mod
+from mlc_devops import venv
+from mlc_devops.errors import CheckFailed, UsageError
+from mlc_devops.ui import Console
+
+SAMPLE_TEXT = "Hello, MLC-LLM! héllo wörld 世界 🚀"
+
+# Runs inside the clean environment; prints one JSON object.
+CHECK_SCRIPT = r"""
+import ctypes, importlib, json, os, sys
+out = {"python": sys.version.split()[0]}
+try:
+    pkg = importlib.import_module("mlc_llm")
+except Exception as exc:  # noqa
+    print(json.dumps({"ok": False, "stage": "import", "error": f"{type(exc).__name__}: {exc}"}))
+    sys.exit(1)
+out["module"] = os.path.dirname(pkg.__file__)
+out["version"] = getattr(pkg, "__version__", None)
+suffixes = (".so", ".dll", ".dylib")
+libs = []
+for dirpath, _dirs, files in os.walk(out["module"]):
+    for name in sorted(files):
+        if name.endswith(suffixes) or ".so." in name:
+            libs.append(os.path.join(dirpath, name))
+libs.sort(key=lambda p: (0 if "tvm" in os.path.basename(p) else 1, p))
+loaded = []
+for path in libs:
+    try:
+        if hasattr(os, "add_dll_directory"):
+            os.add_dll_directory(os.path.dirname(path))
+        ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+    except OSError as exc:
+        print(json.dumps({"ok": False, "stage": "load", "library": os.path.basename(path), "error": str(exc)}))
+        sys.exit(1)
+    loaded.append(os.path.relpath(path, out["module"]))
+out["loaded"] = loaded
+if not loaded:
+    print(json.dumps({"ok": False, "stage": "load", "error": "the installed package holds no native library"}))
+    sys.exit(1)
+tokenizer = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None
+if tokenizer:
+    text = sys.argv[2]
+    try:
+        from mlc_llm.tokenizers import Tokenizer
+        tok = Tokenizer(tokenizer)
+        ids = list(tok.encode(text))
+        back = tok.decode(ids)
+    except Exception as exc:  # noqa
+        print(json.dumps({"ok": False, "stage": "tokenizer", "error": f"{type(exc).__name__}: {exc}"}))
+        sys.exit(1)
+    out["tokenizer"] = {"tokens": len(ids), "round_trip": back == text}
+    if back != text:
+        out.update({"ok": False, "stage": "tokenizer", "error": f"round trip changed the text: {back!r}"})
+        print(json.dumps(out))
+        sys.exit(1)
+out["ok"] = True
+print(json.dumps(out))
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("wheel", help="the wheel to check")
+    parser.add_argument("--offline", action="store_true",
+                        help="install the wheel alone, with no index (air-gapped); --with packages must be files")
+    parser.add_argument("--with", dest="with_packages", action="append", default=[], metavar="PKG",
+                        help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)")
+    parser.add_argument("--index-url", help="package index for dependencies (default: pip's configuration)")
+    parser.add_argument("--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer")
+    parser.add_argument("--python", help="interpreter to create the environment with (default: this one)")
+    parser.add_argument("--keep-venv", help="create the environment here and keep it")
+
+
+def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: bool = False,
+          with_packages: list[str] | None = None, index_url: str | None = None, tokenizer: str | None = None,
+          python: str | None = None, keep_venv: Path | None = None) -> dict[str, Any]:
+    if not wheel.is_file():
+        raise UsageError(f"wheel {wheel} does not exist", hint="pass the path of a built .whl")
+    if wheel.suffix != ".whl":
+        raise UsageError(f"{wheel} is not a .whl file")
+    tok = str(Path(tokenizer).resolve()) if tokenizer else ""
+    if tokenizer and not Path(tokenizer).exists():
+        raise UsageError(f"tokenizer {tokenizer} does not exist")
+    venv_env = venv.clean_env(env)
+    with console.phase("environment"), venv.fresh(env, python=python, keep=keep_venv) as interpreter:
+        requirements = [str(wheel.resolve())] + list(with_packages or [])
+        console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
+        run_mod.run(venv.install_command(str(interpreter), requirements, offline=offline, index_url=index_url,
+                                         no_deps=offline),
+                    env=venv_env, what="pip install", error=CheckFailed)
+        console.say("==> import and load")
+        with tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
+            result = run_mod.run([str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env,
+                                 check=False)
+    lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
+    try:
+        data: dict[str, Any] = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise CheckFailed("the smoke check printed no result", detail=result.output[-2000:]) from None
+    if result.returncode != 0 or not data.get("ok"):
+        stage = data.get("stage", "check")
+        raise CheckFailed(f"smoke {stage} failed: {data.get('error', 'unknown error')}",
+                          detail=result.output[-2000:] if stage == "import" else "")
+    return data
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    console = Console.from_env(env)
+    data = smoke(Path(args.wheel), env, console, offline=args.offline, with_packages=args.with_packages,
+                 index_url=args.index_url, tokenizer=args.tokenizer, python=args.python,
+                 keep_venv=Path(args.keep_venv) if args.keep_venv else None)
+    if args.json:
+        print(json.dumps({"schema": "mlc-devops/smoke/v1", **data}, indent=2))
+    else:
+        print(f"import mlc_llm {data.get('version') or ''} from {data['module']}: ok")
+        for lib in data["loaded"]:
+            print(f"loaded {lib}")
+        if "tokenizer" in data:
+            print(f"tokenizer round trip: ok ({data['tokenizer']['tokens']} tokens)")
+        print("smoke: passed")
+    return 0

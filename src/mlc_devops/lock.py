@@ -1,0 +1,60 @@
+"""A workspace lock, so two builds never write one build/ at once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from mlc_devops.errors import WorkspaceBusy
+
+LOCK_NAME = ".mlc-devops.lock"
+
+
+def _try_lock(fd: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - Windows only
+        import msvcrt  # noqa: PLC0415
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl  # noqa: PLC0415
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = None) -> Iterator[None]:
+    """Hold ``build_dir/.mlc-devops.lock``; refuse (or wait, with ``wait``) if another build holds it."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    path = build_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        announced = False
+        while not _try_lock(fd):
+            holder = ""
+            with contextlib.suppress(OSError, ValueError):
+                holder = os.pread(fd, 64, 0).decode().strip() if hasattr(os, "pread") else ""
+            if not wait:
+                who = f" (pid {holder})" if holder else ""
+                raise WorkspaceBusy(
+                    f"another mlc-devops build is running in {build_dir.parent}{who}",
+                    hint="wait for it to finish, or pass --wait to queue behind it",
+                )
+            if not announced and callable(on_wait):
+                on_wait(f"waiting for the build running in {build_dir.parent} (pid {holder or '?'})")
+                announced = True
+            time.sleep(0.5)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,86 @@
+"""Versions of the programs a build uses: probed at the edge, parsed by pure functions."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+
+from mlc_devops import run as run_mod
+
+_VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """The first dotted version number in ``text``: 'cmake version 3.25.1' -> (3, 25, 1)."""
+    if not text:
+        return None
+    match = _VERSION.search(text)
+    return tuple(int(p) for p in match.group(1).split(".")) if match else None
+
+
+def parse_nvcc_release(text: str | None) -> str | None:
+    """'Cuda compilation tools, release 13.0, V13.0.48' -> '13.0'."""
+    if not text:
+        return None
+    match = re.search(r"release\s+(\d+\.\d+)", text)
+    return match.group(1) if match else None
+
+
+def parse_nvcc_arches(text: str | None) -> tuple[str, ...]:
+    """``nvcc --list-gpu-arch`` output (compute_75 ...) -> ('75', ...)."""
+    if not text:
+        return ()
+    found = re.findall(r"compute_(\d+[a-z]?)", text)
+    return tuple(dict.fromkeys(found))
+
+
+def first_line(text: str | None) -> str | None:
+    if not text:
+        return None
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return None
+
+
+VERSION_PROBES: dict[str, list[str]] = {
+    "cmake": ["cmake", "--version"],
+    "ninja": ["ninja", "--version"],
+    "c++": ["c++", "--version"],
+    "cc": ["cc", "--version"],
+    "git": ["git", "--version"],
+    "cargo": ["cargo", "--version"],
+    "rustc": ["rustc", "--version"],
+    "nvcc": ["nvcc", "--version"],
+    "ccache": ["ccache", "--version"],
+    "sccache": ["sccache", "--version"],
+}
+
+
+def probe(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The raw ``--version`` output of a tool, or None when absent or failing."""
+    args = list(VERSION_PROBES[name])
+    if name in ("cc", "c++") and env is not None:
+        override = env.get("CC" if name == "cc" else "CXX")
+        if override:
+            args[0] = override
+    if run_mod.which(args[0], env) is None:
+        return None
+    return run_mod.output_of(args, env=env)
+
+
+def describe(name: str, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if name == "nvcc":
+        return parse_nvcc_release(raw)
+    version = parse_version(first_line(raw))
+    return ".".join(str(v) for v in version) if version else first_line(raw)
+
+
+def versions(names: list[str], env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": ".".join(str(v) for v in sys.version_info[:3])}
+    for name in names:
+        out[name] = describe(name, probe(name, env))
+    return out
