@@ -92,14 +92,14 @@ def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: boo
     if tokenizer and not Path(tokenizer).exists():
         raise UsageError(f"tokenizer {tokenizer} does not exist")
     venv_env = venv.clean_env(env)
-    with console.phase("environment"), venv.fresh(env, python=python, keep=keep_venv) as interpreter:
-        requirements = [str(wheel.resolve())] + list(with_packages or [])
-        console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
-        run_mod.run(venv.install_command(str(interpreter), requirements, offline=offline, index_url=index_url,
-                                         no_deps=offline),
-                    env=venv_env, what="pip install", error=CheckFailed)
-        console.say("==> import and load")
-        with tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
+    with venv.fresh(env, python=python, keep=keep_venv) as interpreter:
+        with console.phase("install"):
+            requirements = [str(wheel.resolve())] + list(with_packages or [])
+            console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
+            run_mod.run(venv.install_command(str(interpreter), requirements, offline=offline, index_url=index_url,
+                                             no_deps=offline),
+                        env=venv_env, what="pip install", error=CheckFailed)
+        with console.phase("import and load"), tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
             result = run_mod.run([str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env,
                                  check=False)
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
