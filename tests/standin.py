@@ -1,0 +1,52 @@
+"""Helpers that make stand-in workspaces for tests: plain copies and git checkouts with real submodules."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STANDIN = REPO / "examples" / "mini-mlc-llm"
+SUBMODULES = ("3rdparty/tvm", "3rdparty/tokenizers-cpp")
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    }
+    out = subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd, env=env, check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def copy_standin(dest: Path) -> Path:
+    shutil.copytree(STANDIN, dest, ignore=shutil.ignore_patterns("build", "dist", "target", "__pycache__"))
+    return dest
+
+
+def make_git_workspace(base: Path, name: str = "ws") -> Path:
+    """A copy of the stand-in as a git repository whose 3rdparty folders are real submodules."""
+    upstream = base / "upstream"
+    work = base / name
+    copy_standin(work)
+    for sub in SUBMODULES:
+        origin = upstream / Path(sub).name
+        shutil.copytree(work / sub, origin)
+        git("init", "-q", cwd=origin)
+        git("add", "-A", cwd=origin)
+        git("commit", "-q", "-m", f"{Path(sub).name} stand-in", cwd=origin)
+        shutil.rmtree(work / sub)
+    git("init", "-q", cwd=work)
+    for sub in SUBMODULES:
+        git("submodule", "add", "-q", str(upstream / Path(sub).name), sub, cwd=work)
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "stand-in workspace", cwd=work)
+    return work
