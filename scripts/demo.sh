@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Quickstart, part one: install mlc-devops in .venv, then build the stand-in
+# MLC-LLM workspace into a wheel in dist/ and verify it in a clean environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --editable .
+
+standin=examples/mini-mlc-llm
+.venv/bin/mlc-devops doctor --source "$standin"
+.venv/bin/mlc-devops build --source "$standin" --dist dist --clean-dist
+.venv/bin/mlc-devops smoke dist/mlc_llm-*.whl --tokenizer "$standin/tests/python/data/tokenizer.json"
