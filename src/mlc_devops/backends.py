@@ -155,7 +155,8 @@ def render(config: CMakeConfig) -> str:
     if "cuda" in config.backends:
         lines.append("set(USE_THRUST ON)")
         if config.cuda_architectures:
-            lines.append(f"set(CMAKE_CUDA_ARCHITECTURES {cmake_quote(';'.join(config.cuda_architectures))})")
+            # Entries are validated architecture names; the ';' must stay a list separator.
+            lines.append(f'set(CMAKE_CUDA_ARCHITECTURES "{";".join(config.cuda_architectures)}")')
     for key, value in config.extra:
         lines.append(f"set({key} {cmake_quote(value)})")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlc_devops import cache
+from mlc_devops.commands import build
+from mlc_devops.ui import Console, Progress, parse_step
+
+
+def test_root_command_is_upstreams_pip_wheel_with_the_policy_floor() -> None:
+    cmd = build.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=True)
+    assert cmd[:7] == ["py", "-m", "pip", "wheel", "--no-deps", "-w", "/w"]
+    assert "cmake.define.CMAKE_POLICY_VERSION_MINIMUM=3.5" in cmd
+    assert cmd[-1] == "/s" and "--no-build-isolation" not in cmd
+    assert "--no-build-isolation" in build.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=False)
+
+
+def test_legacy_commands() -> None:
+    assert build.legacy_configure_command(Path("/s"), Path("/s/build"), "Release", "Ninja")[:5] == ["cmake", "-G", "Ninja", "-S", "/s"]
+    assert "-G" not in build.legacy_configure_command(Path("/s"), Path("/b"), "Release", None)
+    assert build.legacy_compile_command(Path("/b"), 3, "Release") == ["cmake", "--build", "/b", "--parallel", "3", "--config", "Release"]
+    assert build.legacy_package_command("py", Path("/s/python"), Path("/w"), isolation=True)[-1] == "/s/python"
+    assert build.choose_generator(windows=True, ninja=True) is None
+    assert build.choose_generator(windows=False, ninja=False) == "Unix Makefiles"
+
+
+def test_repair_excludes_follow_upstream_per_backend() -> None:
+    base = build.repair_excludes(frozenset({"cpu", "vulkan"}))
+    assert "libtvm_runtime.so" in base and "libvulkan.so.1" in base and "libcuda.so.1" not in base
+    cuda = build.repair_command(Path("w.whl"), Path("out"), frozenset({"cpu", "cuda"}))
+    assert cuda[:4] == ["auditwheel", "repair", "-w", "out"] and "libcuda.so.1" in cuda and cuda[-1] == "w.whl"
+    assert "libamdhip64.so.*" in build.repair_excludes(frozenset({"rocm"}))
+
+
+def test_build_environment() -> None:
+    env = build.build_environment({"PATH": "/bin", "CUDAFLAGS": "-O2"}, jobs=4, launcher_vars={"CMAKE_C_COMPILER_LAUNCHER": "/ccache"},
+                                  source_date_epoch=1700000000, cuda_threads=2)
+    assert env["CMAKE_BUILD_PARALLEL_LEVEL"] == "4"
+    assert env["CMAKE_C_COMPILER_LAUNCHER"] == "/ccache"
+    assert env["SOURCE_DATE_EPOCH"] == "1700000000"
+    assert env["CUDAFLAGS"] == "-O2 --threads 2"
+    kept = build.build_environment({"SOURCE_DATE_EPOCH": "5"}, jobs=1, launcher_vars={}, source_date_epoch=9, cuda_threads=None)
+    assert kept["SOURCE_DATE_EPOCH"] == "5" and "CUDAFLAGS" not in kept
+
+
+def test_stale_wheels() -> None:
+    existing = ["mlc_llm-0.1-py3-none-linux_x86_64.whl", "mlc_llm-0.2-py3-none-linux_x86_64.whl", "other-1.0-py3-none-any.whl", "junk.whl"]
+    assert build.stale_wheels(existing, "mlc-llm", "mlc_llm-0.2-py3-none-linux_x86_64.whl") == ["mlc_llm-0.1-py3-none-linux_x86_64.whl"]
+
+
+def test_progress_lines() -> None:
+    assert parse_step("[12/40] Building CXX object x.o") == (12, 40)
+    assert parse_step("[ 30%] Building CXX object") == (30, 100)
+    assert parse_step("[info] nothing") is None
+    assert parse_step("no bracket") is None
+    import io
+
+    out = io.StringIO()
+    progress = Progress(Console(stream=out), every_percent=50)
+    for i in range(1, 11):
+        progress.feed(f"[{i}/10] step")
+    assert out.getvalue().splitlines() == ["    compile 1/10 (10%)", "    compile 5/10 (50%)", "    compile 10/10 (100%)"]
+
+
+def test_cache_choice() -> None:
+    assert cache.choose("auto", ccache="/c", sccache="/s", env={}).kind == "ccache"
+    assert cache.choose("auto", ccache="/c", sccache="/s", env={"SCCACHE_BUCKET": "b"}).kind == "sccache"
+    assert cache.choose("auto", ccache=None, sccache=None, env={}).kind == "none"
+    assert cache.choose("none", ccache="/c", sccache="/s", env={}).kind == "none"
+    import pytest
+
+    from mlc_devops.errors import PrerequisiteMissing
+
+    with pytest.raises(PrerequisiteMissing, match="ccache is not on PATH"):
+        cache.choose("ccache", ccache=None, sccache="/s", env={})
+
+
+def test_ccache_environment_survives_another_checkout_path() -> None:
+    env = cache.launcher_env(cache.Launcher("ccache", "/usr/bin/ccache"), Path("/w/src"), {})
+    assert env["CMAKE_CXX_COMPILER_LAUNCHER"] == "/usr/bin/ccache"
+    assert env["CMAKE_CUDA_COMPILER_LAUNCHER"] == "/usr/bin/ccache"
+    assert env["CCACHE_BASEDIR"] == "/w/src" and env["CCACHE_NOHASHDIR"] == "1" and env["CCACHE_COMPILERCHECK"] == "content"
+    assert "CCACHE_BASEDIR" not in cache.launcher_env(cache.Launcher("ccache", "/c"), Path("/w"), {"CCACHE_BASEDIR": "/mine"})
+
+
+def test_cache_stats_parsers() -> None:
+    text = "direct_cache_hit\t3\npreprocessed_cache_hit\t2\ncache_miss\t4\nother\tx\n"
+    assert cache.parse_ccache_stats(text) == cache.Stats(5, 4)
+    sc = '{"stats": {"cache_hits": {"counts": {"C/C++": 7}}, "cache_misses": {"counts": {"C/C++": 1, "CUDA": 1}}}}'
+    assert cache.parse_sccache_stats(sc) == cache.Stats(7, 2)
