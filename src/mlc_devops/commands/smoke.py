@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
 from mlc_devops import venv
 from mlc_devops.errors import CheckFailed, UsageError
@@ -79,11 +80,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer")
     parser.add_argument("--python", help="interpreter to create the environment with (default: this one)")
     parser.add_argument("--keep-venv", help="create the environment here and keep it")
+    parser.add_argument("--gpu", action="store_true",
+                        help="also run the wheel's CUDA kernel on the GPU against a CPU reference, and report device and driver")
+    parser.add_argument("--gpu-elements", type=int, default=1 << 16, help="vector length for --gpu (default 65536)")
 
 
 def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: bool = False,
           with_packages: list[str] | None = None, index_url: str | None = None, tokenizer: str | None = None,
-          python: str | None = None, keep_venv: Path | None = None) -> dict[str, Any]:
+          python: str | None = None, keep_venv: Path | None = None, gpu: bool = False,
+          gpu_elements: int = 1 << 16) -> dict[str, Any]:
     if not wheel.is_file():
         raise UsageError(f"wheel {wheel} does not exist", hint="pass the path of a built .whl")
     if wheel.suffix != ".whl":
@@ -102,6 +107,11 @@ def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: boo
         with console.phase("import and load"), tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
             result = run_mod.run([str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env,
                                  check=False)
+            gpu_result = None
+            if gpu and result.returncode == 0:
+                console.say("==> gpu kernel")
+                gpu_result = run_mod.run([str(interpreter), "-c", gpu_mod.GPU_SCRIPT, str(gpu_elements)], cwd=cwd,
+                                         env=venv_env, check=False)
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
     try:
         data: dict[str, Any] = json.loads(lines[-1])
@@ -111,14 +121,30 @@ def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: boo
         stage = data.get("stage", "check")
         raise CheckFailed(f"smoke {stage} failed: {data.get('error', 'unknown error')}",
                           detail=result.output[-2000:] if stage == "import" else "")
+    if gpu_result is not None:
+        gpu_lines = [ln for ln in gpu_result.output.strip().splitlines() if ln.startswith("{")]
+        if not gpu_lines:
+            raise CheckFailed("smoke --gpu: the GPU probe printed no result", detail=gpu_result.output[-2000:])
+        data["gpu"] = gpu_mod.interpret(json.loads(gpu_lines[-1]), _built_for(wheel))
     return data
+
+
+def _built_for(wheel: Path) -> list[str] | None:
+    """The CUDA architectures the build report beside the wheel records, if there is one."""
+    report = wheel.with_name(wheel.name + ".build.json")
+    try:
+        archs = json.loads(report.read_text(encoding="utf-8")).get("cuda_architectures")
+    except (OSError, ValueError):
+        return None
+    return [str(a) for a in archs] if isinstance(archs, list) else None
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     console = Console.from_env(env)
     data = smoke(Path(args.wheel), env, console, offline=args.offline, with_packages=args.with_packages,
                  index_url=args.index_url, tokenizer=args.tokenizer, python=args.python,
-                 keep_venv=Path(args.keep_venv) if args.keep_venv else None)
+                 keep_venv=Path(args.keep_venv) if args.keep_venv else None, gpu=args.gpu,
+                 gpu_elements=args.gpu_elements)
     if args.json:
         print(json.dumps({"schema": "mlc-devops/smoke/v1", **data}, indent=2))
     else:
@@ -127,5 +153,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"loaded {lib}")
         if "tokenizer" in data:
             print(f"tokenizer round trip: ok ({data['tokenizer']['tokens']} tokens)")
+        if "gpu" in data:
+            g = data["gpu"]
+            print(f"gpu: {g['device']} ({g['arch']}), driver {g['driver']}: saxpy on {g['elements']} random elements "
+                  f"matches the CPU reference (worst error {g['max_ulp_ratio']:.2f} of the float32 tolerance)")
         print("smoke: passed")
     return 0
