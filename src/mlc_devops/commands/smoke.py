@@ -104,14 +104,15 @@ def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: boo
             run_mod.run(venv.install_command(str(interpreter), requirements, offline=offline, index_url=index_url,
                                              no_deps=offline),
                         env=venv_env, what="pip install", error=CheckFailed)
-        with console.phase("import and load"), tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
-            result = run_mod.run([str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env,
-                                 check=False)
+        with tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
+            with console.phase("import and load"):
+                result = run_mod.run([str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env,
+                                     check=False)
             gpu_result = None
             if gpu and result.returncode == 0:
-                console.say("==> gpu kernel")
-                gpu_result = run_mod.run([str(interpreter), "-c", gpu_mod.GPU_SCRIPT, str(gpu_elements)], cwd=cwd,
-                                         env=venv_env, check=False)
+                with console.phase("gpu kernel"):
+                    gpu_result = run_mod.run([str(interpreter), "-c", gpu_mod.GPU_SCRIPT, str(gpu_elements)], cwd=cwd,
+                                             env=venv_env, check=False)
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
     try:
         data: dict[str, Any] = json.loads(lines[-1])
