@@ -50,3 +50,24 @@ def make_git_workspace(base: Path, name: str = "ws") -> Path:
     git("add", "-A", cwd=work)
     git("commit", "-q", "-m", "stand-in workspace", cwd=work)
     return work
+
+
+def env_without(programs: tuple[str, ...] | str, scratch: Path) -> dict[str, str]:
+    """The environment with a PATH on which none of ``programs`` can be found.
+
+    Each PATH directory that holds one of them is replaced by a folder of links to
+    everything else in it, so every other tool stays reachable.
+    """
+    names = (programs,) if isinstance(programs, str) else programs
+    dirs = []
+    for i, entry in enumerate(os.environ["PATH"].split(os.pathsep)):
+        if entry and any((Path(entry) / n).exists() for n in names):
+            shadow = scratch / f"path{i}"
+            shadow.mkdir(parents=True, exist_ok=True)
+            for item in Path(entry).iterdir():
+                if item.name not in names and not (shadow / item.name).exists():
+                    (shadow / item.name).symlink_to(item)
+            dirs.append(str(shadow))
+        else:
+            dirs.append(entry)
+    return {**os.environ, "PATH": os.pathsep.join(dirs)}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,53 @@ def ensure_dir(path: Path, what: str = "directory") -> None:
             f"cannot create {what} {path}: {exc.strerror or exc}",
             hint="choose a writable location or fix its permissions",
         ) from None
+
+
+def _no_space(exc: OSError, where: Path) -> PrerequisiteMissing:
+    return PrerequisiteMissing(
+        f"cannot write {where}: {exc.strerror or exc}",
+        hint="free space or choose another directory" if exc.errno == errno.ENOSPC else "choose a writable location",
+    )
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for a few renames, so that an interrupt never splits them."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def publish(pairs: list[tuple[Path, bytes | Path]]) -> None:
+    """Write every (target, data-or-source-file) to a temporary name, then rename them all together."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, content in pairs:
+            tmp = target.with_name(f".{target.name}.tmp")
+            try:
+                if isinstance(content, Path):
+                    shutil.copyfile(content, tmp)
+                else:
+                    tmp.write_bytes(content)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise _no_space(exc, target) from None
+            staged.append((tmp, target))
+        with signals_deferred():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+        staged = []
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
@@ -38,6 +88,10 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _no_space(exc, target) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -65,8 +119,6 @@ def sha256_file(path: Path) -> str:
 @contextlib.contextmanager
 def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
     """A temporary directory inside ``parent`` (same filesystem: renames are atomic), removed after."""
-    import shutil  # noqa: PLC0415
-
     ensure_dir(parent)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:

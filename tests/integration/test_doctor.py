@@ -11,25 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from standin import git
+from standin import env_without, git
 
 pytestmark = pytest.mark.integration
-
-
-def _env_without(program: str, tmp_path: Path) -> dict[str, str]:
-    """PATH with every directory that holds ``program`` replaced by a copy without it."""
-    dirs = []
-    for i, entry in enumerate(os.environ["PATH"].split(os.pathsep)):
-        if entry and (Path(entry) / program).exists():
-            shadow = tmp_path / f"path{i}"
-            shadow.mkdir()
-            for item in Path(entry).iterdir():
-                if item.name != program:
-                    (shadow / item.name).symlink_to(item)
-            dirs.append(str(shadow))
-        else:
-            dirs.append(entry)
-    return {**os.environ, "PATH": os.pathsep.join(dirs)}
 
 
 def _doctor(cli, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[no-untyped-def,type-arg]
@@ -72,7 +56,7 @@ def test_submodule_at_another_commit_warns(git_workspace: Path, cli) -> None:  #
 
 
 def test_cargo_missing_blocks(git_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    env = _env_without("cargo", tmp_path)
+    env = env_without("cargo", tmp_path)
     assert shutil.which("cargo", path=env["PATH"]) is None
     code, data = _doctor(cli, "--source", str(git_workspace), env=env)
     assert code == 1
@@ -109,7 +93,7 @@ def test_tree_floor_above_the_spec_is_read_from_the_tree(plain_workspace: Path, 
 
 
 def test_vulkan_without_its_tools_blocks(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    env = _env_without("glslangValidator", tmp_path)
+    env = env_without("glslangValidator", tmp_path)
     code, data = _doctor(cli, "--source", str(plain_workspace), "--backend", "vulkan", env=env)
     assert code == 1
     assert _check(data, "glslangValidator")["fix"].startswith("install glslang-tools")

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,8 +165,12 @@ class BuildResult:
 
 def _check_dist_writable(dist: Path) -> None:
     fsutil.ensure_dir(dist, "dist directory")
-    if not os.access(dist, os.W_OK):
-        raise PrerequisiteMissing(f"dist directory {dist} is not writable", hint="pass --dist to a writable directory")
+    try:
+        with tempfile.NamedTemporaryFile(dir=dist, prefix=".mlc-devops-probe-"):
+            pass
+    except OSError as exc:
+        raise PrerequisiteMissing(f"dist directory {dist} is not writable: {exc.strerror or exc}",
+                                  hint="pass --dist to a writable directory") from None
 
 
 def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, *,
@@ -337,10 +342,8 @@ def _publish(wheel: Path, report: dict[str, Any], dist: Path, project: str, cons
             console.warn(f"{dist} also holds {', '.join(stale)} from earlier builds; pass --clean-dist to remove them")
     if target.exists():
         console.say(f"    replacing {target.name} in {dist}")
-    tmp = dist / f".{wheel.name}.tmp"
-    shutil.copyfile(wheel, tmp)
-    fsutil.write_text_atomic(dist / (wheel.name + REPORT_SUFFIX), json.dumps(report, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, target)
+    report_text = json.dumps(report, indent=2, sort_keys=True) + "\n"
+    fsutil.publish([(target, wheel), (dist / (wheel.name + REPORT_SUFFIX), report_text.encode("utf-8"))])
     return target
 
 
