@@ -25,6 +25,16 @@ COMMANDS: dict[str, str] = {
     "build": "build the MLC-LLM wheel: config, compile, package, repair, validate, report",
     "smoke": "install a wheel in a clean virtual environment and check it imports and loads",
     "test": "run the checkout's tests/python against the built wheel in a clean environment",
+    "image": "the container image: build it, compute its tags, run an engine, make a base",
+    "entrypoint": "the container's entrypoint: build | test | shell | a command, as the user",
+    "sbom": "write a CycloneDX SBOM of a wheel (with its source commits) or of an image",
+    "attest": "write SLSA v1 provenance (an in-toto statement) for the artifacts of a build",
+    "keygen": "make a key pair for offline signing (ECDSA P-256 or ed25519)",
+    "sign": "sign in-toto statements: DSSE envelopes, with a private key",
+    "verify": "check an artifact against its signed provenance: digest, signature, subject, source commit",
+    "checksums": "write or check SHA256SUMS (sha256sum -c format)",
+    "release": "assemble a release directory: wheels, SBOMs, provenance, signatures, SHA256SUMS",
+    "lint": "run every linter exactly as the CI lint job does (mlc-devops lint --list)",
 }
 
 
@@ -90,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     as_json = bool(getattr(args, "json", False))
     install_signal_handlers()
+    from mlc_devops.run import become_subreaper  # noqa: PLC0415
+
+    become_subreaper()
     try:
         code: int = load(args.command).run(args, dict(os.environ))
     except MlcDevopsError as exc:

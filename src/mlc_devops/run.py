@@ -58,34 +58,105 @@ def format_command(args: Sequence[str]) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def _stop_group(proc: subprocess.Popen[str], signum: int) -> None:
-    """Send ``signum`` to the child's process group, then SIGKILL after a grace period."""
-    if proc.poll() is not None:
+_SUBREAPER = False
+
+
+def become_subreaper() -> None:
+    """Linux: orphaned grandchildren (a compiler whose ninja died) are re-parented to this process,
+    so an interrupt can still find and stop them. Called once by the CLI."""
+    global _SUBREAPER  # noqa: PLW0603 - one process-wide switch
+    if not sys.platform.startswith("linux"):
         return
-    if os.name == "posix":
-        try:
-            os.killpg(proc.pid, signum)
-        except ProcessLookupError:
-            return
-    else:
-        proc.terminate()
+    import ctypes  # noqa: PLC0415
+
     try:
-        proc.wait(timeout=GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        if os.name == "posix":
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        else:
-            proc.kill()
-        proc.wait()
-    if os.name == "posix":
-        # Grandchildren that outlived their parent still carry the group id.
+        libc = ctypes.CDLL(None, use_errno=True)
+        _SUBREAPER = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        _SUBREAPER = False
+
+
+def _children_map() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def descendants(root: int) -> set[int]:
+    """Every process below ``root`` (Linux; empty elsewhere). Ninja puts each compile in a process
+    group of its own, so a group signal alone does not reach them."""
+    if not os.path.isdir("/proc"):
+        return set()
+    tree = _children_map()
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _signal_all(pids: set[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def _stop_group(proc: subprocess.Popen[str], signum: int) -> None:
+    """Stop the child and everything below it: ``signum`` first, SIGKILL for what is left after a grace period."""
+    if os.name != "posix":
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return
+    tree = descendants(proc.pid)
+    try:
+        os.killpg(proc.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+    _signal_all(tree, signum)
+    deadline = time.monotonic() + GRACE_SECONDS
+    while proc.poll() is None and time.monotonic() < deadline:
+        tree |= descendants(proc.pid)
+        time.sleep(0.05)
+    tree |= descendants(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if _SUBREAPER:
+        tree |= descendants(os.getpid())
+    _signal_all(tree, signal.SIGKILL)
+    proc.wait()
+    if _SUBREAPER:
+        _reap()
+
+
+def _reap() -> None:
+    """Collect orphans re-parented to us, so none is left a zombie."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def run(
@@ -159,7 +230,7 @@ def run(
         _stop_group(proc, exc.signum)
         raise
     except BaseException:
-        _stop_group(proc, signal.SIGTERM if os.name == "posix" else 0)
+        _stop_group(proc, signal.SIGTERM)
         raise
     finally:
         if proc.stdout is not None:
