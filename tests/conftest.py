@@ -29,12 +29,16 @@ CliResult = subprocess.CompletedProcess
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the real ``mlc-devops`` in a child process (so signals, exit codes and output are real)."""
 
-    def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-             timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def _run(
+        *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "mlc_devops", *args],
             env=env if env is not None else dict(os.environ),
-            cwd=cwd, capture_output=True, text=True, timeout=timeout,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     return _run

@@ -56,15 +56,28 @@ def verdict_cmake(
     need = workspace.version_text(floor)
     if found is None:
         if pip_can_provide:
-            return Check("cmake", "warn", f"cmake not on PATH; the isolated wheel build will fetch cmake>={need} from PyPI",
-                         "install cmake >= " + need + " for offline builds")
-        return Check("cmake", "fail", "cmake not found", f"install cmake >= {need} (pip install 'cmake>={need}' or your package manager)")
+            return Check(
+                "cmake",
+                "warn",
+                f"cmake not on PATH; the isolated wheel build will fetch cmake>={need} from PyPI",
+                "install cmake >= " + need + " for offline builds",
+            )
+        return Check(
+            "cmake",
+            "fail",
+            "cmake not found",
+            f"install cmake >= {need} (pip install 'cmake>={need}' or your package manager)",
+        )
     have = workspace.version_text(found)
     if found < floor:
         message = f"cmake {have} is older than {need}, required by {floor_file}"
         if pip_can_provide:
-            return Check("cmake", "warn", message + "; the isolated wheel build will fetch a newer one from PyPI",
-                         f"install cmake >= {need} for offline builds")
+            return Check(
+                "cmake",
+                "warn",
+                message + "; the isolated wheel build will fetch a newer one from PyPI",
+                f"install cmake >= {need} for offline builds",
+            )
         return Check("cmake", "fail", message, f"install cmake >= {need} (pip install 'cmake>={need}')")
     return Check("cmake", "ok", f"cmake {have} (>= {need}, from {floor_file})")
 
@@ -88,8 +101,12 @@ def verdict_program(name: str, found: str | None, fix: str, *, blocking: bool = 
 def verdict_nvcc_arches(requested: tuple[str, ...], supported: tuple[str, ...], release: str | None) -> Check:
     label = f"nvcc {release}" if release else "nvcc"
     if not requested:
-        return Check("cuda-arch", "warn", f"{label}: no --cuda-arch given; CMake picks its default",
-                     "pass --cuda-arch, e.g. 90 for H100/H200")
+        return Check(
+            "cuda-arch",
+            "warn",
+            f"{label}: no --cuda-arch given; CMake picks its default",
+            "pass --cuda-arch, e.g. 90 for H100/H200",
+        )
     if not supported:
         return Check("cuda-arch", "warn", f"{label} did not list its architectures; cannot check {';'.join(requested)}")
     bad = []
@@ -100,8 +117,9 @@ def verdict_nvcc_arches(requested: tuple[str, ...], supported: tuple[str, ...], 
         if number not in supported:
             bad.append(arch)
     if bad:
-        return Check("cuda-arch", "fail", f"{label} cannot target {', '.join(bad)}",
-                     "choose from " + " ".join(supported))
+        return Check(
+            "cuda-arch", "fail", f"{label} cannot target {', '.join(bad)}", "choose from " + " ".join(supported)
+        )
     return Check("cuda-arch", "ok", f"{label} targets {';'.join(requested)}")
 
 
@@ -112,13 +130,25 @@ def verdict_submodules(states: list[workspace.SubmoduleState]) -> list[Check]:
         if state.state == "ok":
             out.append(Check(name, "ok", f"at {state.commit[:12]}" if state.commit else "present"))
         elif state.state == "moved":
-            out.append(Check(name, "warn", f"at {state.commit[:12] if state.commit else '?'}, not the pinned commit",
-                             f"git submodule update --init --recursive {state.path} (or commit the new pin)"))
+            out.append(
+                Check(
+                    name,
+                    "warn",
+                    f"at {state.commit[:12] if state.commit else '?'}, not the pinned commit",
+                    f"git submodule update --init --recursive {state.path} (or commit the new pin)",
+                )
+            )
         elif state.state == "conflict":
             out.append(Check(name, "fail", "has merge conflicts", f"resolve the conflict in {state.path}"))
         else:
-            out.append(Check(name, "fail", f"{state.path} is {state.state.replace('_', ' ')}",
-                             "git submodule update --init --recursive"))
+            out.append(
+                Check(
+                    name,
+                    "fail",
+                    f"{state.path} is {state.state.replace('_', ' ')}",
+                    "git submodule update --init --recursive",
+                )
+            )
     return out
 
 
@@ -126,18 +156,30 @@ def verdict_tvm_source(root: Path, tvm_source_dir: str, exists: bool) -> Check:
     where = tvm_source_dir if not Path(tvm_source_dir).is_absolute() else str(tvm_source_dir)
     if exists:
         return Check("tvm source", "ok", f"{where}/CMakeLists.txt")
-    return Check("tvm source", "fail", f"{where} does not contain a CMakeLists.txt",
-                 "git submodule update --init --recursive, or pass --tvm-source-dir to a TVM checkout")
+    return Check(
+        "tvm source",
+        "fail",
+        f"{where} does not contain a CMakeLists.txt",
+        "git submodule update --init --recursive, or pass --tvm-source-dir to a TVM checkout",
+    )
 
 
 def verdict_tvm_home(tvm_home: str | None, tvm_source_dir_set: bool) -> Check | None:
     if not tvm_home:
         return None
     if tvm_source_dir_set:
-        return Check("TVM_HOME", "warn", f"TVM_HOME={tvm_home} is set beside TVM_SOURCE_DIR; the build uses TVM_SOURCE_DIR",
-                     "unset TVM_HOME to avoid confusion")
-    return Check("TVM_HOME", "warn", f"TVM_HOME={tvm_home} is set, but the build reads TVM_SOURCE_DIR",
-                 f"pass --tvm-source-dir {tvm_home} (or MLC_TVM_SOURCE_DIR) and unset TVM_HOME")
+        return Check(
+            "TVM_HOME",
+            "warn",
+            f"TVM_HOME={tvm_home} is set beside TVM_SOURCE_DIR; the build uses TVM_SOURCE_DIR",
+            "unset TVM_HOME to avoid confusion",
+        )
+    return Check(
+        "TVM_HOME",
+        "warn",
+        f"TVM_HOME={tvm_home} is set, but the build reads TVM_SOURCE_DIR",
+        f"pass --tvm-source-dir {tvm_home} (or MLC_TVM_SOURCE_DIR) and unset TVM_HOME",
+    )
 
 
 def verdict_disk(free: int | None, where: str) -> Check:
@@ -145,9 +187,13 @@ def verdict_disk(free: int | None, where: str) -> Check:
         return Check("disk", "warn", f"cannot read free space at {where}")
     gib = free / GIB
     if free < DISK_FAIL_BYTES:
-        return Check("disk", "fail", f"{gib:.1f} GiB free at {where}", "free at least 2 GiB (a full build takes about 5)")
+        return Check(
+            "disk", "fail", f"{gib:.1f} GiB free at {where}", "free at least 2 GiB (a full build takes about 5)"
+        )
     if free < DISK_WARN_BYTES:
-        return Check("disk", "warn", f"{gib:.1f} GiB free at {where}", "a full MLC-LLM build with caches takes up to 10 GiB")
+        return Check(
+            "disk", "warn", f"{gib:.1f} GiB free at {where}", "a full MLC-LLM build with caches takes up to 10 GiB"
+        )
     return Check("disk", "ok", f"{gib:.0f} GiB free at {where}")
 
 
@@ -193,7 +239,8 @@ def run_checks(
     windows = sys.platform.startswith("win")
     checks: list[Check] = [verdict_python(tuple(sys.version_info[:3]))]
 
-    floor, floor_file = SPEC_CMAKE_FLOOR, "the project's baseline"
+    floor: tuple[int, ...] = SPEC_CMAKE_FLOOR
+    floor_file = "the project's baseline"
     if ws is not None:
         found_floor = workspace.cmake_floor(ws.root)
         if found_floor is not None and found_floor[0] > floor:
@@ -201,28 +248,56 @@ def run_checks(
     cmake_raw = tools.probe("cmake", env)
     pip_can_provide = ws is not None and ws.layout == "root" and build_isolation
     checks.append(verdict_cmake(tools.parse_version(cmake_raw), floor, floor_file, pip_can_provide=pip_can_provide))
-    checks.append(verdict_generator(run_mod.which("ninja", env) is not None, run_mod.which("make", env) is not None, windows=windows))
+    checks.append(
+        verdict_generator(
+            run_mod.which("ninja", env) is not None, run_mod.which("make", env) is not None, windows=windows
+        )
+    )
 
     cc = env.get("CC") or next((c for c in ("cc", "gcc", "clang", "cl") if run_mod.which(c, env)), None)
     cxx = env.get("CXX") or next((c for c in ("c++", "g++", "clang++", "cl") if run_mod.which(c, env)), None)
-    checks.append(verdict_program("C compiler", run_mod.which(cc, env) if cc else None, "install gcc or clang (build-essential)"))
-    checks.append(verdict_program("C++ compiler", run_mod.which(cxx, env) if cxx else None, "install g++ or clang++ (build-essential)"))
+    checks.append(
+        verdict_program("C compiler", run_mod.which(cc, env) if cc else None, "install gcc or clang (build-essential)")
+    )
+    checks.append(
+        verdict_program(
+            "C++ compiler", run_mod.which(cxx, env) if cxx else None, "install g++ or clang++ (build-essential)"
+        )
+    )
     checks.append(verdict_program("git", run_mod.which("git", env), "install git"))
     rust_fix = "install Rust (rustup, or your distribution's cargo and rustc packages); tokenizers-cpp needs it"
     checks.append(verdict_program("cargo", run_mod.which("cargo", env), rust_fix))
     checks.append(verdict_program("rustc", run_mod.which("rustc", env), rust_fix))
 
     if "vulkan" in config.backends:
-        checks.append(verdict_program("glslangValidator", run_mod.which("glslangValidator", env),
-                                      "install glslang-tools (or the Vulkan SDK)"))
-        checks.append(verdict_program("spirv-val", run_mod.which("spirv-val", env), "install spirv-tools (or the Vulkan SDK)"))
+        checks.append(
+            verdict_program(
+                "glslangValidator", run_mod.which("glslangValidator", env), "install glslang-tools (or the Vulkan SDK)"
+            )
+        )
+        checks.append(
+            verdict_program("spirv-val", run_mod.which("spirv-val", env), "install spirv-tools (or the Vulkan SDK)")
+        )
         incs = include_dirs(env)
         header = _first_existing([d / "vulkan" / "vulkan.h" for d in incs])
-        checks.append(Check("vulkan headers", "ok", str(header)) if header else
-                      Check("vulkan headers", "fail", "vulkan/vulkan.h not found", "install libvulkan-dev (or the Vulkan SDK)"))
+        checks.append(
+            Check("vulkan headers", "ok", str(header))
+            if header
+            else Check(
+                "vulkan headers", "fail", "vulkan/vulkan.h not found", "install libvulkan-dev (or the Vulkan SDK)"
+            )
+        )
         spirv = _first_existing([d / "spirv" / "unified1" / "spirv.hpp" for d in incs])
-        checks.append(Check("spirv headers", "ok", str(spirv)) if spirv else
-                      Check("spirv headers", "fail", "spirv/unified1/spirv.hpp not found", "install spirv-headers (or the Vulkan SDK)"))
+        checks.append(
+            Check("spirv headers", "ok", str(spirv))
+            if spirv
+            else Check(
+                "spirv headers",
+                "fail",
+                "spirv/unified1/spirv.hpp not found",
+                "install spirv-headers (or the Vulkan SDK)",
+            )
+        )
 
     if "cuda" in config.backends:
         nvcc = run_mod.which("nvcc", env)
@@ -239,8 +314,11 @@ def run_checks(
         tvm_path = tvm_dir if tvm_dir.is_absolute() else ws.root / tvm_dir
         checks.append(verdict_tvm_source(ws.root, config.tvm_source_dir, (tvm_path / "CMakeLists.txt").is_file()))
         ok, where = _writable(ws.build_dir)
-        checks.append(Check("build dir", "ok", f"{where} is writable") if ok else
-                      Check("build dir", "fail", f"cannot write {where}", "fix permissions or build from a writable copy"))
+        checks.append(
+            Check("build dir", "ok", f"{where} is writable")
+            if ok
+            else Check("build dir", "fail", f"cannot write {where}", "fix permissions or build from a writable copy")
+        )
         try:
             target = ws.root
             free: int | None = shutil.disk_usage(target).free

@@ -41,7 +41,8 @@ drv.cuDeviceGetName(raw, 256, dev)
 major, minor = ctypes.c_int(0), ctypes.c_int(0)
 drv.cuDeviceGetAttribute(ctypes.byref(major), 75, dev)
 drv.cuDeviceGetAttribute(ctypes.byref(minor), 76, dev)
-info = {"device": raw.value.decode(), "capability": f"{major.value}.{minor.value}", "arch": f"sm_{major.value}{minor.value}", "driver": driver, "devices": count.value}
+info = {"device": raw.value.decode(), "capability": f"{major.value}.{minor.value}",
+        "arch": f"sm_{major.value}{minor.value}", "driver": driver, "devices": count.value}
 try:
     from mlc_llm import cuda
 except Exception as exc:  # noqa
@@ -70,7 +71,8 @@ for ai, bi, g in zip(a, b, got):
     bound = 4 * eps * (abs(fa * fx) + abs(fb)) + 1e-30
     worst = max(worst, abs(g - ref) / bound)
 if worst > 1.0:
-    done(ok=False, stage="mismatch", error=f"GPU result differs from the CPU reference by {worst:.1f}x the float32 tolerance", **info)
+    done(ok=False, stage="mismatch",
+         error=f"GPU result differs from the CPU reference by {worst:.1f}x the float32 tolerance", **info)
 done(ok=True, elements=n, max_ulp_ratio=worst, **info)
 """
 
@@ -96,7 +98,8 @@ def interpret(data: dict[str, Any], built_for: list[str] | None = None) -> dict[
     if stage == "kernel-image":
         arch = data.get("arch", "this GPU's architecture")
         archs = ";".join(built_for) if built_for else "unknown architectures"
-        hint = f"the wheel was built for {archs}; rebuild with --cuda-arch including {str(arch).replace('sm_', '')} (or a -virtual/PTX target)"
+        number = str(arch).replace("sm_", "")
+        hint = f"the wheel was built for {archs}; rebuild with --cuda-arch including {number} (or a PTX target)"
     elif stage == "driver":
         hint = "install the NVIDIA driver, or run on a machine with a GPU"
     elif stage == "device":

@@ -52,6 +52,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("jobs", "MLC_JOBS", lambda: None, "parallel compile jobs (default: cores capped by memory)"),
         Setting("dist", "MLC_DIST_DIR", lambda: None, "where wheels go (default: <source>/dist)"),
         Setting("cache", "MLC_COMPILER_CACHE", lambda: "auto", "compiler cache: " + ", ".join(CACHE_CHOICES)),
+        Setting(
+            "cache_remote",
+            "MLC_CACHE_REMOTE",
+            lambda: None,
+            "shared compiler cache: redis://HOST:PORT, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, http://...",
+        ),
         Setting("layout", "MLC_LAYOUT", lambda: "auto", "source layout: " + ", ".join(LAYOUT_CHOICES)),
         Setting("repair", "MLC_REPAIR", lambda: "0", "repair the wheel with auditwheel (Linux)"),
         Setting("build_isolation", "MLC_BUILD_ISOLATION", lambda: "1", "pip build isolation for the root layout"),
@@ -97,19 +103,59 @@ def _truthy(value: str | None, name: str) -> bool:
     raise UsageError(f"{name} must be a yes/no value, not {value!r}")
 
 
-def memory_bytes() -> int | None:
-    """Physical memory, or None where it cannot be read cheaply."""
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
+
+
+def _first_line(path: Path) -> str | None:
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
         return None
 
 
-def cpu_count() -> int:
+def cgroup_memory_limit(root: Path = CGROUP_ROOT) -> int | None:
+    """A container's memory limit (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``); None if none."""
+    for name in ("memory.max", "memory/memory.limit_in_bytes"):
+        text = _first_line(root / name)
+        if text and text.isdigit() and int(text) < _UNLIMITED:
+            return int(text)
+    return None
+
+
+def cgroup_cpu_limit(root: Path = CGROUP_ROOT) -> int | None:
+    """A container's CPU quota in whole cores (``docker run --cpus``), rounded up; None if none."""
+    text = _first_line(root / "cpu.max")  # v2: "QUOTA PERIOD" or "max PERIOD"
+    if text:
+        quota, _, period = text.partition(" ")
+    else:  # v1
+        quota = _first_line(root / "cpu" / "cpu.cfs_quota_us") or ""
+        period = _first_line(root / "cpu" / "cpu.cfs_period_us") or ""
+    if quota.isdigit() and period.isdigit() and int(period) > 0:
+        return max(1, -(-int(quota) // int(period)))
+    return None
+
+
+def memory_bytes() -> int | None:
+    """Physical memory, or a container's smaller limit; None where it cannot be read cheaply."""
     try:
-        return len(os.sched_getaffinity(0))
+        physical: int | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = None
+    limit = cgroup_memory_limit()
+    if physical is None or limit is None:
+        return limit if physical is None else physical
+    return min(physical, limit)
+
+
+def cpu_count() -> int:
+    """Cores this process may run on, capped by a container's CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_limit()
+    return min(cores, quota) if quota is not None else cores
 
 
 def default_jobs(cores: int, memory: int | None) -> int:
@@ -131,6 +177,7 @@ class BuildOptions:
     repair: bool
     build_isolation: bool
     origins: dict[str, Resolved] = field(default_factory=dict, compare=False)
+    cache_remote: str | None = None
 
     @property
     def dist_dir(self) -> Path:
@@ -141,7 +188,9 @@ class BuildOptions:
         return self.source / "dist"
 
 
-def resolve(flags: Mapping[str, Any], env: Mapping[str, str], *, cores: int | None = None, memory: int | None = None) -> BuildOptions:
+def resolve(
+    flags: Mapping[str, Any], env: Mapping[str, str], *, cores: int | None = None, memory: int | None = None
+) -> BuildOptions:
     raw = resolve_raw(flags, env)
     source = Path(raw["source"].value).expanduser() if raw["source"].value else None
     cuda_arch_text = raw["cuda_arch"].value or ""
@@ -157,7 +206,9 @@ def resolve(flags: Mapping[str, Any], env: Mapping[str, str], *, cores: int | No
     )
     jobs_text = raw["jobs"].value
     if jobs_text is None:
-        jobs = default_jobs(cores if cores is not None else cpu_count(), memory if memory is not None else memory_bytes())
+        jobs = default_jobs(
+            cores if cores is not None else cpu_count(), memory if memory is not None else memory_bytes()
+        )
     else:
         try:
             jobs = int(jobs_text)
@@ -182,4 +233,5 @@ def resolve(flags: Mapping[str, Any], env: Mapping[str, str], *, cores: int | No
         repair=_truthy(raw["repair"].value, "repair"),
         build_isolation=_truthy(raw["build_isolation"].value, "build isolation"),
         origins=raw,
+        cache_remote=raw["cache_remote"].value or None,
     )

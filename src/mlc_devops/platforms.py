@@ -38,9 +38,7 @@ class Platform:
 
     def is_native_library(self, path: str) -> bool:
         base = PurePath(path).name
-        return base.endswith(self.lib_suffix) or (
-            self.name == "linux" and ".so." in base
-        )
+        return base.endswith(self.lib_suffix) or (self.name == "linux" and ".so." in base)
 
     def wheel_platform_fits(self, platform_tag: str) -> bool:
         return any(platform_tag.startswith(p) for p in self.wheel_tag_prefixes)

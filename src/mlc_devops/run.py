@@ -183,9 +183,7 @@ def run(
     if not argv:
         raise ValueError("empty command")
     program = argv[0]
-    resolved = program if os.sep in program or (os.altsep and os.altsep in program) else which(
-        program, env
-    )
+    resolved = program if os.sep in program or (os.altsep and os.altsep in program) else which(program, env)
     if resolved is None:
         raise PrerequisiteMissing(
             f"'{program}' was not found on PATH",
@@ -216,8 +214,10 @@ def run(
     except OSError as exc:
         raise PrerequisiteMissing(f"cannot start '{program}': {exc.strerror or exc}") from exc
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+        stdout = proc.stdout
+        if stdout is None:  # pragma: no cover - stdout is always a pipe here
+            raise RuntimeError("no pipe to the child's output")
+        for line in stdout:
             if capture:
                 collected.append(line)
             tail.append(line)
@@ -244,7 +244,9 @@ def run(
     return result
 
 
-def output_of(args: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | str | None = None) -> str | None:
+def output_of(
+    args: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | str | None = None
+) -> str | None:
     """First line-trimmed output of a quick probe such as ``cmake --version``; None if it fails."""
     try:
         result = run(args, env=env, cwd=cwd, check=False)

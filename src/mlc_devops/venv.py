@@ -15,7 +15,12 @@ from mlc_devops.errors import CheckFailed, PrerequisiteMissing
 
 
 def install_command(
-    python: str, requirements: Sequence[str], *, offline: bool, index_url: str | None, find_links: Sequence[str] = (),
+    python: str,
+    requirements: Sequence[str],
+    *,
+    offline: bool,
+    index_url: str | None,
+    find_links: Sequence[str] = (),
     no_deps: bool = False,
 ) -> list[str]:
     cmd = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
@@ -53,8 +58,9 @@ def fresh(env: Mapping[str, str], *, python: str | None = None, keep: Path | Non
         cleanup = True
     try:
         try:
-            run_mod.run([base, "-m", "venv", str(root)], env=clean_env(env), what="python -m venv",
-                        error=PrerequisiteMissing)
+            run_mod.run(
+                [base, "-m", "venv", str(root)], env=clean_env(env), what="python -m venv", error=PrerequisiteMissing
+            )
         except PrerequisiteMissing as exc:
             exc.hint = "install the venv module (Debian: apt-get install python3-venv)"
             raise

@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -68,7 +69,9 @@ def problems(facts: WheelFacts, plat: Platform, supported: Iterable[str]) -> lis
     out = []
     supported_set = set(supported)
     if not facts.tags & supported_set:
-        out.append(f"{facts.filename}: none of its tags ({', '.join(sorted(facts.tags))}) is supported by this interpreter")
+        out.append(
+            f"{facts.filename}: none of its tags ({', '.join(sorted(facts.tags))}) is supported by this interpreter"
+        )
     platforms_in_tags = {t.rsplit("-", 1)[-1] for t in facts.tags}
     if not any(plat.wheel_platform_fits(p) for p in platforms_in_tags):
         out.append(f"{facts.filename}: platform tag {', '.join(sorted(platforms_in_tags))} is not a {plat.name} tag")
@@ -121,20 +124,20 @@ def load_check(wheel: Path, facts: WheelFacts, plat: Platform, env: Mapping[str,
                 message = f"{PurePosixPath(info['failed']).name} does not load: {info['error']}"
             except (ValueError, KeyError):
                 message = f"loading the wheel's libraries failed: {last[0]}"
-            raise ValidationFailed(message.replace(tmp + "/", ""), hint="check the libraries' dependencies (ldd) and RPATH")
+            raise ValidationFailed(
+                message.replace(tmp + "/", ""), hint="check the libraries' dependencies (ldd) and RPATH"
+            )
     return [libs[name] for name in REQUIRED_LIBRARIES if name in libs]
 
 
-def validate(wheel: Path, plat: Platform, env: Mapping[str, str], *, load: bool = True) -> dict[str, object]:
+def validate(wheel: Path, plat: Platform, env: Mapping[str, str], *, load: bool = True) -> dict[str, Any]:
     facts = inspect(wheel)
     found = problems(facts, plat, supported_tags())
     if found:
         raise ValidationFailed(found[0], detail="\n".join(found[1:]))
     loaded = load_check(wheel, facts, plat, env) if load else []
     with zipfile.ZipFile(wheel) as zf:
-        libraries = [
-            {"path": m, "sha256": _sha256_bytes(zf.read(m))} for m in native_libraries(facts)
-        ]
+        libraries = [{"path": m, "sha256": _sha256_bytes(zf.read(m))} for m in native_libraries(facts)]
     return {
         "filename": facts.filename,
         "name": facts.name,

@@ -87,7 +87,8 @@ def choose_layout(
 def load_pyproject(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path} cannot be parsed: {exc}", hint="fix the TOML syntax") from None
 
@@ -264,9 +265,7 @@ def highest_minimum(pairs: Iterable[tuple[Path, str]]) -> tuple[tuple[int, ...],
 
 def cmake_floor(root: Path) -> tuple[tuple[int, ...], Path] | None:
     """The highest ``cmake_minimum_required`` in the tree and the file that asks for it."""
-    return highest_minimum(
-        (path, path.read_text(encoding="utf-8", errors="replace")) for path in iter_cmakelists(root)
-    )
+    return highest_minimum((path, path.read_text(encoding="utf-8", errors="replace")) for path in iter_cmakelists(root))
 
 
 def version_text(version: tuple[int, ...]) -> str:

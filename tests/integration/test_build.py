@@ -28,7 +28,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     dist = base / "dist"
     proc = subprocess.run(
         [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist)],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr
     wheels = list(dist.glob("*.whl"))
@@ -81,7 +83,10 @@ def test_cpu_build_compiles_no_vulkan_code(built: dict[str, Path]) -> None:
     assert b"mlc_standin_vulkan_enabled" not in _runtime_bytes(built["wheel"])
 
 
-@pytest.mark.skipif(shutil.which("glslangValidator") is None, reason="Vulkan build needs glslang-tools (apt-get install glslang-tools spirv-tools spirv-headers libvulkan-dev)")
+@pytest.mark.skipif(
+    shutil.which("glslangValidator") is None,
+    reason="Vulkan build needs glslang-tools (apt-get install glslang-tools spirv-tools spirv-headers libvulkan-dev)",
+)
 def test_vulkan_backend_changes_what_is_compiled(built: dict[str, Path], cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dist = tmp_path / "dist"
     proc = cli("build", str(built["ws"]), "--backend", "vulkan", "--dist", str(dist))
@@ -174,7 +179,9 @@ def test_no_source_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def
     proc = cli("build", env=env)
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert lines == ["mlc-devops build: error: no MLC-LLM source given: pass --source DIR (in the container, mount the checkout at /workspace)"]
+    assert lines == [
+        "mlc-devops build: error: no MLC-LLM source given: pass --source DIR (in the container, mount the checkout at /workspace)"
+    ]
 
 
 def test_stale_wheel_in_dist_is_reported_and_cleaned(built: dict[str, Path], cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

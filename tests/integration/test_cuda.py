@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (the CUDA toolkit)")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (the CUDA toolkit)"),
+]
 
 
 def _has_driver() -> bool:
@@ -22,7 +25,9 @@ def _has_driver() -> bool:
     return True
 
 
-def test_cuda_wheel_builds_with_nvcc_and_smoke_gpu_reports_the_missing_driver(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cuda_wheel_builds_with_nvcc_and_smoke_gpu_reports_the_missing_driver(
+    plain_workspace: Path, cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     dist = tmp_path / "dist"
     proc = cli("build", str(plain_workspace), "--backend", "cuda", "--cuda-arch", "90", "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -39,4 +44,8 @@ def test_cuda_wheel_builds_with_nvcc_and_smoke_gpu_reports_the_missing_driver(pl
         assert "matches the CPU reference" in smoke.stdout
     else:
         assert smoke.returncode == 1
-        assert smoke.stderr.strip().splitlines()[-1].startswith("mlc-devops smoke: error: smoke --gpu: no NVIDIA driver library")
+        assert (
+            smoke.stderr.strip()
+            .splitlines()[-1]
+            .startswith("mlc-devops smoke: error: smoke --gpu: no NVIDIA driver library")
+        )

@@ -108,7 +108,7 @@ def test_cuda_arch_that_nvcc_cannot_target(cli) -> None:  # type: ignore[no-unty
 
 
 def test_tvm_home_is_flagged(plain_workspace: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    code, data = _doctor(cli, "--source", str(plain_workspace), env={**os.environ, "TVM_HOME": "/opt/tvm"})
+    _, data = _doctor(cli, "--source", str(plain_workspace), env={**os.environ, "TVM_HOME": "/opt/tvm"})
     assert _check(data, "TVM_HOME")["status"] == "warn"
 
 

@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -63,12 +62,15 @@ def test_partly_initialised_submodules(git_workspace: Path, cli, tmp_path: Path)
     assert states["submodule 3rdparty/tokenizers-cpp"] == "fail"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--backend", "tpu"], "unknown backend 'tpu'"),
-    (["--backend", "vulkan;rm -rf /"], "unknown backend 'vulkan;rm -rf /'"),
-    (["--backend", "cutlass"], "backend 'cutlass' needs its parent 'cuda'"),
-    (["--backend", "cuda", "--cuda-arch", "90$(reboot)"], "invalid CUDA architecture '90$(reboot)'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "tpu"], "unknown backend 'tpu'"),
+        (["--backend", "vulkan;rm -rf /"], "unknown backend 'vulkan;rm -rf /'"),
+        (["--backend", "cutlass"], "backend 'cutlass' needs its parent 'cuda'"),
+        (["--backend", "cuda", "--cuda-arch", "90$(reboot)"], "invalid CUDA architecture '90$(reboot)'"),
+    ],
+)
 def test_bad_backend_values_are_usage_errors(cli, plain_workspace: Path, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     proc = cli("build", str(plain_workspace), *args)
     assert proc.returncode == 2
@@ -101,7 +103,9 @@ def test_unparseable_pyproject(plain_workspace: Path, cli) -> None:  # type: ign
     assert "pyproject.toml cannot be parsed" in _last_line(proc.stderr)
 
 
-def test_unparseable_cmakelists_is_a_build_failure_with_cmakes_words(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unparseable_cmakelists_is_a_build_failure_with_cmakes_words(
+    plain_workspace: Path, cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     cml = plain_workspace / "CMakeLists.txt"
     cml.write_text(cml.read_text() + "\nif(\n")
     proc = cli("build", str(plain_workspace), "--dist", str(tmp_path / "dist"))
@@ -168,8 +172,9 @@ def test_second_build_in_one_workspace_refuses_or_waits(plain_workspace: Path, c
         assert proc.returncode == 10
         assert _last_line(proc.stderr) == (
             f"mlc-devops build: error: another mlc-devops build is running in {plain_workspace.resolve()} (pid 4242): "
-            "wait for it to finish, or pass --wait to queue behind it")
-        releaser = threading.Timer(2.0, lambda: (fcntl.flock(fd, fcntl.LOCK_UN)))
+            "wait for it to finish, or pass --wait to queue behind it"
+        )
+        releaser = threading.Timer(2.0, lambda: fcntl.flock(fd, fcntl.LOCK_UN))
         releaser.start()
         started = time.monotonic()
         proc = cli("build", str(plain_workspace), "--dist", str(tmp_path / "dist"), "--wait")

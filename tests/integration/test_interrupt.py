@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from standin import copy_standin
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(shutil.which("ccache") is None, reason="needs ccache (CCACHE_PREFIX slows one compile down)")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("ccache") is None, reason="needs ccache (CCACHE_PREFIX slows one compile down)"),
+]
 
 SLOW_COMPILER = """#!/bin/sh
 # Stands in front of the real compiler: record our pid and a child's, then take our time.
@@ -39,11 +42,15 @@ def _totals(stderr: str) -> list[int]:
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_during_compile_stops_everything_and_the_next_build_resumes(tmp_path: Path, signum: int, code: int) -> None:
+def test_signal_during_compile_stops_everything_and_the_next_build_resumes(
+    tmp_path: Path, signum: int, code: int
+) -> None:
     ws = copy_standin(tmp_path / "ws")
     tool = [sys.executable, "-m", "mlc_devops", "build", str(ws), "--cache", "ccache", "--no-build-isolation"]
     env = {**os.environ, "CCACHE_DIR": str(tmp_path / "ccache")}
-    first = subprocess.run([*tool, "--dist", str(tmp_path / "first")], env=env, capture_output=True, text=True, timeout=600)
+    first = subprocess.run(
+        [*tool, "--dist", str(tmp_path / "first")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert first.returncode == 0, first.stderr
     full = max(_totals(first.stderr))
 
@@ -55,8 +62,13 @@ def test_signal_during_compile_stops_everything_and_the_next_build_resumes(tmp_p
     slow.write_text(SLOW_COMPILER.format(pids=pids))
     slow.chmod(0o755)
     dist = tmp_path / "dist"
-    proc = subprocess.Popen([*tool, "--dist", str(dist)], env={**env, "CCACHE_PREFIX": str(slow)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*tool, "--dist", str(dist)],
+        env={**env, "CCACHE_PREFIX": str(slow)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 300
     while not (pids.exists() and len(pids.read_text().split()) >= 2):
         assert proc.poll() is None, proc.communicate()

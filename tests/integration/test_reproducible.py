@@ -15,8 +15,12 @@ pytestmark = pytest.mark.integration
 
 
 def _build(ws: Path, dist: Path) -> Path:
-    proc = subprocess.run([sys.executable, "-m", "mlc_devops", "build", str(ws), "--dist", str(dist), "--cache", "none"],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlc_devops", "build", str(ws), "--dist", str(dist), "--cache", "none"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr
     return next(dist.glob("*.whl"))
 

@@ -29,7 +29,9 @@ def test_cuda_brings_thrust_and_architectures() -> None:
     assert 'set(CMAKE_CUDA_ARCHITECTURES "80;90")' in text
 
 
-@pytest.mark.parametrize(("child", "parent"), [("cutlass", "cuda"), ("cublas", "cuda"), ("flashinfer", "cuda"), ("host-ptr", "opencl")])
+@pytest.mark.parametrize(
+    ("child", "parent"), [("cutlass", "cuda"), ("cublas", "cuda"), ("flashinfer", "cuda"), ("host-ptr", "opencl")]
+)
 def test_child_without_parent_is_an_error(child: str, parent: str) -> None:
     with pytest.raises(UsageError, match=f"needs its parent '{parent}'"):
         backends.parse_backends([child])
@@ -52,7 +54,10 @@ def test_cuda_arch_rejects_anything_but_architectures(bad: str) -> None:
         backends.parse_cuda_architectures(bad)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("90", ("90",)), ("80;90", ("80", "90")), ("80,90a", ("80", "90a")), ("80-real", ("80-real",))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("90", ("90",)), ("80;90", ("80", "90")), ("80,90a", ("80", "90a")), ("80-real", ("80-real",))],
+)
 def test_cuda_arch_accepts_lists(text: str, expected: tuple[str, ...]) -> None:
     assert backends.parse_cuda_architectures(text) == expected
 
@@ -67,23 +72,31 @@ def test_parse_rejects_what_it_cannot_read() -> None:
         backends.parse("set(A ON)\nif(X)\n")
 
 
-paths = st.text(alphabet=string.ascii_letters + string.digits + " /\\\"$;{}()#é世-_.", min_size=1, max_size=40).filter(lambda s: s.strip() == s and s)
+paths = st.text(alphabet=string.ascii_letters + string.digits + ' /\\"$;{}()#é世-_.', min_size=1, max_size=40).filter(
+    lambda s: s.strip() == s and s
+)
 
 
 @given(
     chosen=st.sets(st.sampled_from(["cpu", "cuda", "rocm", "vulkan", "metal", "opencl"])),
     kids=st.sets(st.sampled_from(["cutlass", "cublas", "flashinfer", "host-ptr"])),
-    archs=st.lists(st.sampled_from(["75", "80", "86", "90", "90a", "100", "80-real", "90-virtual"]), max_size=4, unique=True),
+    archs=st.lists(
+        st.sampled_from(["75", "80", "86", "90", "90a", "100", "80-real", "90-virtual"]), max_size=4, unique=True
+    ),
     tvm=paths,
     build_type=st.sampled_from(backends.BUILD_TYPES),
 )
-def test_render_then_parse_round_trips(chosen: set[str], kids: set[str], archs: list[str], tvm: str, build_type: str) -> None:
+def test_render_then_parse_round_trips(
+    chosen: set[str], kids: set[str], archs: list[str], tvm: str, build_type: str
+) -> None:
     wanted = set(chosen)
     for kid in kids:
         if backends.BY_NAME[kid].parent in wanted:
             wanted.add(kid)
     use_archs = tuple(archs) if "cuda" in wanted else ()
-    config = backends.make_config(sorted(wanted), cuda_architectures=use_archs, tvm_source_dir=tvm, build_type=build_type)
+    config = backends.make_config(
+        sorted(wanted), cuda_architectures=use_archs, tvm_source_dir=tvm, build_type=build_type
+    )
     text = backends.render(config)
     assert backends.render(config) == text
     assert backends.config_from_values(backends.parse(text)) == config

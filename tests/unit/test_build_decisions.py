@@ -16,9 +16,23 @@ def test_root_command_is_upstreams_pip_wheel_with_the_policy_floor() -> None:
 
 
 def test_legacy_commands() -> None:
-    assert build.legacy_configure_command(Path("/s"), Path("/s/build"), "Release", "Ninja")[:5] == ["cmake", "-G", "Ninja", "-S", "/s"]
+    assert build.legacy_configure_command(Path("/s"), Path("/s/build"), "Release", "Ninja")[:5] == [
+        "cmake",
+        "-G",
+        "Ninja",
+        "-S",
+        "/s",
+    ]
     assert "-G" not in build.legacy_configure_command(Path("/s"), Path("/b"), "Release", None)
-    assert build.legacy_compile_command(Path("/b"), 3, "Release") == ["cmake", "--build", "/b", "--parallel", "3", "--config", "Release"]
+    assert build.legacy_compile_command(Path("/b"), 3, "Release") == [
+        "cmake",
+        "--build",
+        "/b",
+        "--parallel",
+        "3",
+        "--config",
+        "Release",
+    ]
     assert build.legacy_package_command("py", Path("/s/python"), Path("/w"), isolation=True)[-1] == "/s/python"
     assert build.choose_generator(windows=True, ninja=True) is None
     assert build.choose_generator(windows=False, ninja=False) == "Unix Makefiles"
@@ -33,19 +47,33 @@ def test_repair_excludes_follow_upstream_per_backend() -> None:
 
 
 def test_build_environment() -> None:
-    env = build.build_environment({"PATH": "/bin", "CUDAFLAGS": "-O2"}, jobs=4, launcher_vars={"CMAKE_C_COMPILER_LAUNCHER": "/ccache"},
-                                  source_date_epoch=1700000000, cuda_threads=2)
+    env = build.build_environment(
+        {"PATH": "/bin", "CUDAFLAGS": "-O2"},
+        jobs=4,
+        launcher_vars={"CMAKE_C_COMPILER_LAUNCHER": "/ccache"},
+        source_date_epoch=1700000000,
+        cuda_threads=2,
+    )
     assert env["CMAKE_BUILD_PARALLEL_LEVEL"] == "4"
     assert env["CMAKE_C_COMPILER_LAUNCHER"] == "/ccache"
     assert env["SOURCE_DATE_EPOCH"] == "1700000000"
     assert env["CUDAFLAGS"] == "-O2 --threads 2"
-    kept = build.build_environment({"SOURCE_DATE_EPOCH": "5"}, jobs=1, launcher_vars={}, source_date_epoch=9, cuda_threads=None)
+    kept = build.build_environment(
+        {"SOURCE_DATE_EPOCH": "5"}, jobs=1, launcher_vars={}, source_date_epoch=9, cuda_threads=None
+    )
     assert kept["SOURCE_DATE_EPOCH"] == "5" and "CUDAFLAGS" not in kept
 
 
 def test_stale_wheels() -> None:
-    existing = ["mlc_llm-0.1-py3-none-linux_x86_64.whl", "mlc_llm-0.2-py3-none-linux_x86_64.whl", "other-1.0-py3-none-any.whl", "junk.whl"]
-    assert build.stale_wheels(existing, "mlc-llm", "mlc_llm-0.2-py3-none-linux_x86_64.whl") == ["mlc_llm-0.1-py3-none-linux_x86_64.whl"]
+    existing = [
+        "mlc_llm-0.1-py3-none-linux_x86_64.whl",
+        "mlc_llm-0.2-py3-none-linux_x86_64.whl",
+        "other-1.0-py3-none-any.whl",
+        "junk.whl",
+    ]
+    assert build.stale_wheels(existing, "mlc-llm", "mlc_llm-0.2-py3-none-linux_x86_64.whl") == [
+        "mlc_llm-0.1-py3-none-linux_x86_64.whl"
+    ]
 
 
 def test_progress_lines() -> None:
@@ -59,7 +87,11 @@ def test_progress_lines() -> None:
     progress = Progress(Console(stream=out), every_percent=50)
     for i in range(1, 11):
         progress.feed(f"[{i}/10] step")
-    assert out.getvalue().splitlines() == ["    compile 1/10 (10%)", "    compile 5/10 (50%)", "    compile 10/10 (100%)"]
+    assert out.getvalue().splitlines() == [
+        "    compile 1/10 (10%)",
+        "    compile 5/10 (50%)",
+        "    compile 10/10 (100%)",
+    ]
 
 
 def test_cache_choice() -> None:
@@ -79,8 +111,14 @@ def test_ccache_environment_survives_another_checkout_path() -> None:
     env = cache.launcher_env(cache.Launcher("ccache", "/usr/bin/ccache"), Path("/w/src"), {})
     assert env["CMAKE_CXX_COMPILER_LAUNCHER"] == "/usr/bin/ccache"
     assert env["CMAKE_CUDA_COMPILER_LAUNCHER"] == "/usr/bin/ccache"
-    assert env["CCACHE_BASEDIR"] == "/w/src" and env["CCACHE_NOHASHDIR"] == "1" and env["CCACHE_COMPILERCHECK"] == "content"
-    assert "CCACHE_BASEDIR" not in cache.launcher_env(cache.Launcher("ccache", "/c"), Path("/w"), {"CCACHE_BASEDIR": "/mine"})
+    assert (
+        env["CCACHE_BASEDIR"] == "/w/src"
+        and env["CCACHE_NOHASHDIR"] == "1"
+        and env["CCACHE_COMPILERCHECK"] == "content"
+    )
+    assert "CCACHE_BASEDIR" not in cache.launcher_env(
+        cache.Launcher("ccache", "/c"), Path("/w"), {"CCACHE_BASEDIR": "/mine"}
+    )
 
 
 def test_cache_stats_parsers() -> None:

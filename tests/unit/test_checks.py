@@ -31,8 +31,11 @@ def test_nvcc_architectures_are_checked_against_nvccs_own_list() -> None:
 
 
 def test_submodule_verdicts() -> None:
-    states = [SubmoduleState("3rdparty/tvm", None, "uninitialised"), SubmoduleState("3rdparty/x", "b" * 40, "moved"),
-              SubmoduleState("3rdparty/y", "c" * 40, "ok")]
+    states = [
+        SubmoduleState("3rdparty/tvm", None, "uninitialised"),
+        SubmoduleState("3rdparty/x", "b" * 40, "moved"),
+        SubmoduleState("3rdparty/y", "c" * 40, "ok"),
+    ]
     got = checks.verdict_submodules(states)
     assert [c.status for c in got] == ["fail", "warn", "ok"]
     assert got[0].fix == "git submodule update --init --recursive"
@@ -51,12 +54,16 @@ def test_tvm_home() -> None:
     assert check is not None and "--tvm-source-dir /opt/tvm" in check.fix
 
 
-@pytest.mark.parametrize(("free", "status"), [(1 * checks.GIB, "fail"), (5 * checks.GIB, "warn"), (50 * checks.GIB, "ok"), (None, "warn")])
+@pytest.mark.parametrize(
+    ("free", "status"), [(1 * checks.GIB, "fail"), (5 * checks.GIB, "warn"), (50 * checks.GIB, "ok"), (None, "warn")]
+)
 def test_disk(free: int | None, status: str) -> None:
     assert checks.verdict_disk(free, "/w").status == status
 
 
 def test_format_check_shows_fix_only_on_problems() -> None:
     assert "fix" not in checks.format_check(checks.Check("git", "ok", "/usr/bin/git", "install git"))
-    assert checks.format_check(checks.Check("git", "fail", "git not found", "install git")) == \
-        "[FAIL] git: git not found  -> fix: install git"
+    assert (
+        checks.format_check(checks.Check("git", "fail", "git not found", "install git"))
+        == "[FAIL] git: git not found  -> fix: install git"
+    )

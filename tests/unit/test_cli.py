@@ -27,14 +27,25 @@ def test_config_prints_the_rendered_file(capsys: pytest.CaptureFixture[str]) -> 
 def test_error_is_one_line_and_json_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["config", "--backend", "cublas"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["mlc-devops config: error: backend 'cublas' needs its parent 'cuda': add --backend cuda or drop cublas"]
+    assert err == [
+        "mlc-devops config: error: backend 'cublas' needs its parent 'cuda': add --backend cuda or drop cublas"
+    ]
     assert cli.main(["config", "--backend", "cublas", "--json"]) == 2
     payload = json.loads(capsys.readouterr().out)
-    assert payload == {"schema": "mlc-devops/error/v1", "error": {"kind": "usage", "message": "backend 'cublas' needs its parent 'cuda'",
-                                                                  "hint": "add --backend cuda or drop cublas", "exit_code": 2}}
+    assert payload == {
+        "schema": "mlc-devops/error/v1",
+        "error": {
+            "kind": "usage",
+            "message": "backend 'cublas' needs its parent 'cuda'",
+            "hint": "add --backend cuda or drop cublas",
+            "exit_code": 2,
+        },
+    }
 
 
-def test_config_show_says_where_each_value_came_from(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_show_says_where_each_value_came_from(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MLC_BACKENDS", "vulkan")
     assert cli.main(["config", "--show", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

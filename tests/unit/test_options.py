@@ -34,7 +34,10 @@ def test_unknown_preset() -> None:
         options.resolve({"preset": "tpu"}, {}, cores=1, memory=None)
 
 
-@pytest.mark.parametrize(("cores", "memory", "expected"), [(16, 8 * options.GB, 4), (2, 24 * options.GB, 2), (8, None, 8), (4, 1 * options.GB, 1)])
+@pytest.mark.parametrize(
+    ("cores", "memory", "expected"),
+    [(16, 8 * options.GB, 4), (2, 24 * options.GB, 2), (8, None, 8), (4, 1 * options.GB, 1)],
+)
 def test_jobs_are_cores_capped_by_memory(cores: int, memory: int | None, expected: int) -> None:
     assert options.default_jobs(cores, memory) == expected
 

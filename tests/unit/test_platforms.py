@@ -9,7 +9,11 @@ from mlc_devops import platforms, wheelcheck
 
 @pytest.mark.parametrize(
     ("sys_platform", "lib", "python"),
-    [("linux", "libmlc_llm.so", "bin/python"), ("win32", "mlc_llm.dll", "Scripts/python.exe"), ("darwin", "libmlc_llm.dylib", "bin/python")],
+    [
+        ("linux", "libmlc_llm.so", "bin/python"),
+        ("win32", "mlc_llm.dll", "Scripts/python.exe"),
+        ("darwin", "libmlc_llm.dylib", "bin/python"),
+    ],
 )
 def test_library_names_and_venv_paths(sys_platform: str, lib: str, python: str) -> None:
     plat = platforms.platform_for(sys_platform)
@@ -20,8 +24,14 @@ def test_library_names_and_venv_paths(sys_platform: str, lib: str, python: str) 
 
 @pytest.mark.parametrize(
     ("name", "tag", "fits"),
-    [("linux", "manylinux_2_28_x86_64", True), ("linux", "linux_x86_64", True), ("linux", "win_amd64", False),
-     ("windows", "win_amd64", True), ("windows", "linux_x86_64", False), ("macos", "macosx_11_0_arm64", True)],
+    [
+        ("linux", "manylinux_2_28_x86_64", True),
+        ("linux", "linux_x86_64", True),
+        ("linux", "win_amd64", False),
+        ("windows", "win_amd64", True),
+        ("windows", "linux_x86_64", False),
+        ("macos", "macosx_11_0_arm64", True),
+    ],
 )
 def test_wheel_platform_tags(name: str, tag: str, fits: bool) -> None:
     assert platforms.PLATFORMS[name].wheel_platform_fits(tag) is fits
@@ -40,7 +50,9 @@ def test_wheel_validation_per_platform(name: str, members: list[str], tag: str) 
     facts = wheelcheck.facts_from(f"mlc_llm-0.1-{tag}.whl", members)
     assert wheelcheck.problems(facts, plat, [tag]) == []
     missing = wheelcheck.facts_from(f"mlc_llm-0.1-{tag}.whl", members[:1])
-    assert wheelcheck.problems(missing, plat, [tag]) == [f"mlc_llm-0.1-{tag}.whl does not contain {plat.shared_library('tvm_runtime')}"]
+    assert wheelcheck.problems(missing, plat, [tag]) == [
+        f"mlc_llm-0.1-{tag}.whl does not contain {plat.shared_library('tvm_runtime')}"
+    ]
 
 
 def test_wheel_for_another_platform_or_interpreter_is_rejected() -> None:

@@ -20,13 +20,19 @@ from mlc_devops.errors import UsageError
     ],
 )
 def test_choose_layout(root: bool, skbuild: bool, setup: bool, requested: str, expected: str | None) -> None:
-    assert workspace.choose_layout(has_root_pyproject=root, root_uses_scikit_build=skbuild,
-                                   has_python_setup=setup, requested=requested) == expected
+    assert (
+        workspace.choose_layout(
+            has_root_pyproject=root, root_uses_scikit_build=skbuild, has_python_setup=setup, requested=requested
+        )
+        == expected
+    )
 
 
 def test_gitmodules_parse() -> None:
-    text = '[submodule "3rdparty/tvm"]\n\tpath = 3rdparty/tvm\n\turl = https://github.com/mlc-ai/relax.git\n' \
-           '[submodule "tok"]\n\tpath = 3rdparty/tokenizers-cpp\n\turl = ../tok\n'
+    text = (
+        '[submodule "3rdparty/tvm"]\n\tpath = 3rdparty/tvm\n\turl = https://github.com/mlc-ai/relax.git\n'
+        '[submodule "tok"]\n\tpath = 3rdparty/tokenizers-cpp\n\turl = ../tok\n'
+    )
     mods = workspace.parse_gitmodules(text)
     assert [m.path for m in mods] == ["3rdparty/tvm", "3rdparty/tokenizers-cpp"]
     assert mods[0].url.endswith("relax.git")
@@ -47,9 +53,11 @@ def test_submodule_status_parse_and_classify() -> None:
 
 
 def test_cmake_floor_is_the_highest_minimum() -> None:
-    pairs = [(Path("CMakeLists.txt"), "cmake_minimum_required(VERSION 3.18)"),
-             (Path("3rdparty/tvm/ffi/CMakeLists.txt"), "CMAKE_MINIMUM_REQUIRED( VERSION 3.28...3.31 )"),
-             (Path("x/CMakeLists.txt"), "project(x)")]
+    pairs = [
+        (Path("CMakeLists.txt"), "cmake_minimum_required(VERSION 3.18)"),
+        (Path("3rdparty/tvm/ffi/CMakeLists.txt"), "CMAKE_MINIMUM_REQUIRED( VERSION 3.28...3.31 )"),
+        (Path("x/CMakeLists.txt"), "project(x)"),
+    ]
     best = workspace.highest_minimum(pairs)
     assert best == ((3, 28), Path("3rdparty/tvm/ffi/CMakeLists.txt"))
     assert workspace.minimum_cmake_in("nothing") is None
@@ -63,10 +71,10 @@ def test_detect_rejects_what_is_not_a_checkout(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="is not a directory"):
         workspace.detect(tmp_path / "file")
-    with pytest.raises(UsageError, match="no CMakeLists.txt"):
+    with pytest.raises(UsageError, match=r"no CMakeLists\.txt"):
         workspace.detect(tmp_path)
     (tmp_path / "CMakeLists.txt").write_text("project(x)")
-    with pytest.raises(UsageError, match="neither a scikit-build"):
+    with pytest.raises(UsageError, match=r"neither a scikit-build"):
         workspace.detect(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[tool.scikit-build\nbroken")
     with pytest.raises(UsageError, match="cannot be parsed"):
@@ -75,6 +83,8 @@ def test_detect_rejects_what_is_not_a_checkout(tmp_path: Path) -> None:
 
 def test_detect_reads_the_build_dir_from_pyproject(tmp_path: Path) -> None:
     (tmp_path / "CMakeLists.txt").write_text("project(x)")
-    (tmp_path / "pyproject.toml").write_text('[project]\nname="mlc_llm"\nversion="1.0"\n[tool.scikit-build]\nbuild-dir="out"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname="mlc_llm"\nversion="1.0"\n[tool.scikit-build]\nbuild-dir="out"\n'
+    )
     ws = workspace.detect(tmp_path)
     assert ws.layout == "root" and ws.build_dir == tmp_path.resolve() / "out" and ws.project_version == "1.0"

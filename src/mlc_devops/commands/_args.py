@@ -24,9 +24,13 @@ def add_config(parser: argparse.ArgumentParser) -> None:
         "rocm, vulkan, metal, opencl, host-ptr (env MLC_BACKENDS; default cpu)",
     )
     parser.add_argument("--preset", choices=sorted(options.PRESETS), help="named backend choice (env MLC_PRESET)")
-    parser.add_argument("--cuda-arch", dest="cuda_arch", help="CMAKE_CUDA_ARCHITECTURES, e.g. 90 or '80;90' (env MLC_CUDA_ARCH)")
+    parser.add_argument(
+        "--cuda-arch", dest="cuda_arch", help="CMAKE_CUDA_ARCHITECTURES, e.g. 90 or '80;90' (env MLC_CUDA_ARCH)"
+    )
     parser.add_argument("--tvm-source-dir", dest="tvm_source_dir", help="TVM_SOURCE_DIR (env MLC_TVM_SOURCE_DIR)")
-    parser.add_argument("--build-type", dest="build_type", help="CMAKE_BUILD_TYPE (env MLC_BUILD_TYPE; default Release)")
+    parser.add_argument(
+        "--build-type", dest="build_type", help="CMAKE_BUILD_TYPE (env MLC_BUILD_TYPE; default Release)"
+    )
 
 
 def flags(args: argparse.Namespace) -> dict[str, Any]:

