@@ -1,0 +1,200 @@
+"""The build report ``mlc-devops build`` writes beside each wheel, read for SBOMs and provenance.
+
+``<wheel filename>.build.json``, schema ``mlc-devops/build-report/v1``. Reading
+is tolerant: fields that are absent or null are simply unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mlc_devops.errors import UsageError
+
+SCHEMA = "mlc-devops/build-report/v1"
+SUFFIX = ".build.json"
+_HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+@dataclass(frozen=True)
+class Submodule:
+    path: str
+    url: str | None
+    commit: str | None
+    license: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    uri: str | None
+    commit: str | None
+    ref: str | None = None
+    commit_time: int | None = None
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    ref: str | None
+    digest: str | None  # "sha256:<hex>"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    tool_name: str
+    tool_version: str | None
+    layout: str | None
+    backends: tuple[str, ...]
+    cuda_architectures: tuple[str, ...]
+    build_type: str | None
+    source: Source
+    submodules: tuple[Submodule, ...]
+    tool_versions: Mapping[str, str | None]
+    started: str | None
+    finished: str | None
+    wheel_filename: str | None
+    wheel_sha256: str | None
+    base_image: BaseImage | None = None
+    invocation_id: str | None = None
+    libraries: tuple[tuple[str, str], ...] = field(default=())
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: for reading optional nested fields."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def report_path_for(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name + SUFFIX)
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _commit(value: Any, where: str) -> str | None:
+    text = _str(value)
+    if text is None:
+        return None
+    text = text.lower()
+    if not _HEX.match(text):
+        raise UsageError(f"build report: {where} is not a git commit id: {value!r}")
+    return text
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
+    if isinstance(value, Sequence):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def parse(data: Any, *, where: str = "build report") -> BuildReport:
+    """Turn the report's JSON into a :class:`BuildReport`; UsageError if it is not one."""
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{where} is not a JSON object")
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        raise UsageError(f"{where} has schema {schema!r}, expected {SCHEMA!r}")
+    tool = mapping(data.get("tool"))
+    source = mapping(data.get("source"))
+    wheel = mapping(data.get("wheel"))
+    commit_time = source.get("commit_time")
+    submodules: list[Submodule] = []
+    for index, entry in enumerate(data.get("submodules") or []):
+        if not isinstance(entry, Mapping) or not _str(entry.get("path")):
+            raise UsageError(f"{where}: submodules[{index}] has no path")
+        submodules.append(
+            Submodule(
+                path=str(entry["path"]),
+                url=_str(entry.get("url")),
+                commit=_commit(entry.get("commit"), f"submodule {entry['path']}"),
+                license=_str(entry.get("license")),
+            )
+        )
+    base = data.get("base_image")
+    base_image = None
+    if isinstance(base, Mapping) and (base.get("ref") or base.get("digest")):
+        base_image = BaseImage(_str(base.get("ref")), _str(base.get("digest")))
+    versions = mapping(data.get("tool_versions"))
+    libraries = tuple(
+        (str(lib["path"]), str(lib["sha256"]))
+        for lib in wheel.get("libraries") or []
+        if isinstance(lib, Mapping) and lib.get("path") and lib.get("sha256")
+    )
+    return BuildReport(
+        tool_name=_str(tool.get("name")) or "mlc-devops",
+        tool_version=_str(tool.get("version")),
+        layout=_str(data.get("layout")),
+        backends=_strings(data.get("backends")),
+        cuda_architectures=_strings(data.get("cuda_architectures")),
+        build_type=_str(data.get("build_type")),
+        source=Source(
+            uri=_str(source.get("uri")),
+            commit=_commit(source.get("commit"), "source commit"),
+            ref=_str(source.get("ref")),
+            commit_time=int(commit_time) if isinstance(commit_time, (int, float)) else None,
+        ),
+        submodules=tuple(submodules),
+        tool_versions={str(k): _str(v) for k, v in versions.items()},
+        started=_str(data.get("started")),
+        finished=_str(data.get("finished")),
+        wheel_filename=_str(wheel.get("filename")),
+        wheel_sha256=_str(wheel.get("sha256")),
+        base_image=base_image,
+        invocation_id=_str(data.get("invocation_id")),
+        libraries=libraries,
+    )
+
+
+def load(path: Path) -> BuildReport:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read build report {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"build report {path} is not JSON: {exc}") from None
+    return parse(data, where=f"build report {path}")
+
+
+def find(artifact: Path, explicit: Path | None) -> tuple[BuildReport | None, Path | None]:
+    """The report named by ``--report``, else ``<artifact>.build.json`` when present, else none."""
+    if explicit is not None:
+        return load(explicit), explicit
+    candidate = report_path_for(artifact)
+    if candidate.is_file():
+        return load(candidate), candidate
+    return None, None
+
+
+def check_describes(report: BuildReport, filename: str, sha256: str, *, where: str) -> None:
+    """UsageError when the report is about another wheel than the one in hand."""
+    if report.wheel_sha256 and report.wheel_sha256.lower() != sha256.lower():
+        raise UsageError(
+            f"{where} describes a different wheel "
+            f"({report.wheel_filename or '?'}, sha256 {report.wheel_sha256[:12]}...) "
+            f"than {filename} (sha256 {sha256[:12]}...)",
+            hint="rebuild, or pass the matching --report",
+        )
+
+
+def parse_time(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,269 @@
+"""Read a wheel without installing it: name, version, tags, dependencies, native libraries.
+
+A shared module: SBOMs, provenance and releases use it, and so may anything
+else that needs to know what a wheel holds. Only the standard library and
+``packaging`` (a core dependency) are used.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import HeaderParser
+from pathlib import Path, PurePosixPath
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from mlc_devops import fsutil, platforms
+from mlc_devops.errors import UsageError, ValidationFailed
+
+# Python extension modules on Windows are DLLs by another name.
+NATIVE_EXTRA_SUFFIXES = (".pyd",)
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class NativeLibrary:
+    """A shared library inside the wheel: its path in the archive, digest and size."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One ``Requires-Dist`` line of the wheel's METADATA."""
+
+    requirement: str
+    name: str  # canonical (PEP 503) name
+    specifier: str
+    extras: tuple[str, ...]
+    marker: str | None
+
+    @property
+    def optional(self) -> bool:
+        """Needed only when the wheel is installed with one of its extras."""
+        return self.marker is not None and "extra" in self.marker
+
+    @property
+    def pinned_version(self) -> str | None:
+        """The version when the specifier pins exactly one (``==1.2`` or ``===1.2``)."""
+        parts = [p.strip() for p in self.specifier.split(",") if p.strip()]
+        if len(parts) != 1:
+            return None
+        spec = parts[0]
+        for op in ("===", "=="):
+            if spec.startswith(op):
+                value = spec[len(op) :].strip()
+                return value if value and "*" not in value else None
+        return None
+
+
+@dataclass(frozen=True)
+class WheelInfo:
+    filename: str
+    name: str  # as METADATA spells it
+    canonical_name: str
+    version: str
+    build_tag: str | None
+    tags: tuple[str, ...]
+    sha256: str
+    size: int
+    metadata_version: str
+    summary: str | None
+    license: str | None
+    license_expression: str | None
+    requires_python: str | None
+    classifiers: tuple[str, ...]
+    project_urls: tuple[tuple[str, str], ...]
+    requires_dist: tuple[Dependency, ...]
+    libraries: tuple[NativeLibrary, ...]
+    # Archive members whose RECORD digest differs from their content.
+    record_mismatches: tuple[str, ...]
+
+    @property
+    def platform_tags(self) -> tuple[str, ...]:
+        return tuple(sorted({t.rsplit("-", 1)[-1] for t in self.tags}))
+
+
+def is_native(path: str) -> bool:
+    """Whether an archive member is a native library (.so, .so.N, .dll, .dylib, .pyd)."""
+    return platforms.is_native_library_name(path) or PurePosixPath(path).name.endswith(NATIVE_EXTRA_SUFFIXES)
+
+
+def parse_filename(filename: str) -> tuple[str, Version, str | None, tuple[str, ...]]:
+    """Name, version, build tag and sorted tags of a wheel file name; UsageError if not one."""
+    try:
+        name, version, build, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion) as exc:
+        raise UsageError(f"{filename} is not a wheel file name: {exc}") from None
+    build_tag = "".join(str(p) for p in build) if build else None
+    return str(name), version, build_tag, tuple(sorted(str(t) for t in tags))
+
+
+def parse_metadata(text: str) -> Message:
+    """The METADATA file (RFC 822 headers, then the description)."""
+    return HeaderParser().parsestr(text)
+
+
+def parse_dependency(line: str) -> Dependency:
+    try:
+        req = Requirement(line)
+    except InvalidRequirement as exc:
+        raise ValidationFailed(f"the wheel's METADATA has an invalid Requires-Dist {line!r}: {exc}") from None
+    return Dependency(
+        requirement=line.strip(),
+        name=str(canonicalize_name(req.name)),
+        specifier=str(req.specifier),
+        extras=tuple(sorted(req.extras)),
+        marker=str(req.marker) if req.marker is not None else None,
+    )
+
+
+def parse_record(text: str) -> dict[str, tuple[str, str]]:
+    """RECORD rows: path -> (algorithm, digest) for rows that carry a hash."""
+    out: dict[str, tuple[str, str]] = {}
+    for row in csv.reader(io.StringIO(text)):
+        if len(row) < 2 or not row[1]:
+            continue
+        algorithm, _, digest = row[1].partition("=")
+        if digest:
+            out[row[0]] = (algorithm, digest)
+    return out
+
+
+def record_digest(hexdigest: str) -> str:
+    """A hex SHA-256 the way RECORD writes it: urlsafe base64 without padding."""
+    return base64.urlsafe_b64encode(bytes.fromhex(hexdigest)).rstrip(b"=").decode("ascii")
+
+
+def _find_dist_info(names: Iterable[str], canonical: str) -> str:
+    candidates = sorted(
+        {n.split("/", 1)[0] for n in names if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")}
+    )
+    matching = [c for c in candidates if canonicalize_name(c[: -len(".dist-info")].rsplit("-", 1)[0]) == canonical]
+    if matching:
+        return matching[0]
+    if len(candidates) == 1:
+        return candidates[0]
+    raise ValidationFailed(
+        f"cannot find the .dist-info directory of {canonical} in the wheel (found: {', '.join(candidates) or 'none'})"
+    )
+
+
+def _member_digest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    digest = hashlib.sha256()
+    with archive.open(info) as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _project_urls(message: Message) -> tuple[tuple[str, str], ...]:
+    urls: list[tuple[str, str]] = []
+    for value in message.get_all("Project-URL") or []:
+        label, _, url = str(value).partition(",")
+        if url.strip():
+            urls.append((label.strip(), url.strip()))
+    home = message.get("Home-page")
+    if home and str(home).strip() and str(home).strip() != "UNKNOWN":
+        urls.append(("Homepage", str(home).strip()))
+    return tuple(urls)
+
+
+def _header(message: Message, name: str) -> str | None:
+    value = message.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text if text and text != "UNKNOWN" else None
+
+
+def read_wheel(path: Path) -> WheelInfo:
+    """Inspect the wheel at ``path``: UsageError if no wheel, ValidationFailed if inconsistent."""
+    if not path.is_file():
+        raise UsageError(f"no wheel at {path}", hint="give the path of a .whl file")
+    name, version, build_tag, tags = parse_filename(path.name)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(f"{path} is not a wheel (not a readable zip archive: {exc})") from None
+    with archive:
+        names = archive.namelist()
+        dist_info = _find_dist_info(names, name)
+        try:
+            metadata_text = archive.read(f"{dist_info}/METADATA").decode("utf-8")
+        except KeyError:
+            raise ValidationFailed(f"{path.name} has no {dist_info}/METADATA") from None
+        try:
+            record_text = archive.read(f"{dist_info}/RECORD").decode("utf-8")
+        except KeyError:
+            record_text = ""
+        message = parse_metadata(metadata_text)
+        meta_name = _header(message, "Name")
+        meta_version = _header(message, "Version")
+        if meta_name is None or meta_version is None:
+            raise ValidationFailed(f"{path.name}: METADATA lacks Name or Version")
+        if canonicalize_name(meta_name) != name:
+            raise ValidationFailed(f"{path.name}: METADATA names the project {meta_name!r}, the file name {name!r}")
+        try:
+            same_version = Version(meta_version) == version
+        except InvalidVersion:
+            same_version = False
+        if not same_version:
+            raise ValidationFailed(f"{path.name}: METADATA says version {meta_version}, the file name {version}")
+        record = parse_record(record_text)
+        libraries: list[NativeLibrary] = []
+        mismatches: list[str] = []
+        for info in archive.infolist():
+            if info.is_dir() or not is_native(info.filename):
+                continue
+            hexdigest = _member_digest(archive, info)
+            libraries.append(NativeLibrary(info.filename, hexdigest, info.file_size))
+            recorded = record.get(info.filename)
+            if recorded is not None and recorded[0] == "sha256" and recorded[1] != record_digest(hexdigest):
+                mismatches.append(info.filename)
+    requires = tuple(parse_dependency(str(v)) for v in message.get_all("Requires-Dist") or [])
+    return WheelInfo(
+        filename=path.name,
+        name=meta_name,
+        canonical_name=name,
+        version=str(version),
+        build_tag=build_tag,
+        tags=tags,
+        sha256=fsutil.sha256_file(path),
+        size=path.stat().st_size,
+        metadata_version=_header(message, "Metadata-Version") or "",
+        summary=_header(message, "Summary"),
+        license=_header(message, "License"),
+        license_expression=_header(message, "License-Expression"),
+        requires_python=_header(message, "Requires-Python"),
+        classifiers=tuple(str(c) for c in message.get_all("Classifier") or []),
+        project_urls=_project_urls(message),
+        requires_dist=requires,
+        libraries=tuple(sorted(libraries, key=lambda lib: lib.path)),
+        record_mismatches=tuple(sorted(mismatches)),
+    )
+
+
+def as_dict(info: WheelInfo) -> Mapping[str, object]:
+    """A JSON-ready view, for ``--json`` output."""
+    return {
+        "filename": info.filename,
+        "name": info.name,
+        "version": info.version,
+        "tags": list(info.tags),
+        "sha256": info.sha256,
+        "size": info.size,
+        "requires_dist": [d.requirement for d in info.requires_dist],
+        "libraries": [{"path": lib.path, "sha256": lib.sha256, "size": lib.size} for lib in info.libraries],
+    }
