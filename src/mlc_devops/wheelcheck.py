@@ -16,7 +16,6 @@ from typing import Any
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from mlc_devops import fsutil
 from mlc_devops import run as run_mod
 from mlc_devops.errors import ValidationFailed
 from mlc_devops.platforms import Platform, is_native_library_name
@@ -86,10 +85,6 @@ def supported_tags() -> list[str]:
     return [str(t) for t in sys_tags()]
 
 
-def native_libraries(facts: WheelFacts) -> list[str]:
-    return [m for m in facts.members if is_native_library_name(m)]
-
-
 LOAD_SCRIPT = r"""
 import ctypes, json, os, sys
 paths = json.loads(sys.argv[1])
@@ -136,21 +131,16 @@ def validate(wheel: Path, plat: Platform, env: Mapping[str, str], *, load: bool 
     if found:
         raise ValidationFailed(found[0], detail="\n".join(found[1:]))
     loaded = load_check(wheel, facts, plat, env) if load else []
-    with zipfile.ZipFile(wheel) as zf:
-        libraries = [{"path": m, "sha256": _sha256_bytes(zf.read(m))} for m in native_libraries(facts)]
+    from mlc_devops.supply.wheelinfo import read_wheel  # noqa: PLC0415 - the one wheel reader
+
+    info = read_wheel(wheel)
     return {
         "filename": facts.filename,
         "name": facts.name,
         "version": facts.version,
         "tags": sorted(facts.tags),
-        "sha256": fsutil.sha256_file(wheel),
-        "size": wheel.stat().st_size,
-        "libraries": libraries,
+        "sha256": info.sha256,
+        "size": info.size,
+        "libraries": [{"path": lib.path, "sha256": lib.sha256} for lib in info.libraries],
         "loaded": loaded,
     }
-
-
-def _sha256_bytes(data: bytes) -> str:
-    import hashlib  # noqa: PLC0415
-
-    return hashlib.sha256(data).hexdigest()
