@@ -14,6 +14,11 @@ cannot run here, so what it promises is checked statically:
   environment, release condition, push policy, image tags, caches, the
   composite action, and the Dockerfile's base, user, labels, build arguments
   and entrypoint.
+- **the CUDA jobs** (:func:`check_wheel_cuda`, :func:`check_smoke_gpu`), outside
+  the spec's graph: wheel-cuda builds the CUDA wheel in the same image with the
+  toolkit mounted; smoke-gpu proves it on a self-hosted GPU runner, only when
+  the repository variable ENABLE_GPU_SMOKE is true. Release needs neither and
+  downloads its wheels by name, so the CUDA wheel never becomes a release asset.
 
 Every check is a pure function that returns a list of problems (empty: all
 good), so a test can feed it a broken copy and see it complain.
@@ -21,6 +26,7 @@ good), so a test can feed it a broken copy and see it complain.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shlex
@@ -57,6 +63,14 @@ NEEDS: dict[str, frozenset[str]] = {
     "smoke-windows": frozenset({"wheel-windows"}),
     "release": frozenset({"smoke-linux", "smoke-windows"}),
 }
+# The CUDA jobs: outside the spec's graph (no job of JOBS needs them; release
+# never waits for a self-hosted runner, and the CUDA wheel is no release asset).
+GPU_JOBS: tuple[str, ...] = ("wheel-cuda", "smoke-gpu")
+GPU_NEEDS: dict[str, frozenset[str]] = {
+    "wheel-cuda": frozenset({"test", "docker"}),
+    "smoke-gpu": frozenset({"wheel-cuda"}),
+}
+ALL_JOBS: tuple[str, ...] = JOBS + GPU_JOBS
 WORKFLOW_ENV: tuple[str, ...] = (
     "REGISTRY",
     "IMAGE_NAME",
@@ -64,12 +78,14 @@ WORKFLOW_ENV: tuple[str, ...] = (
     "RUST_TOOLCHAIN",
     "VULKAN_SDK_VERSION",
     "SCCACHE_VERSION",
+    "CUDA_VERSION",
 )
 # The only token permissions any job may raise to write, and why.
 WRITE_GRANTS: dict[str, frozenset[str]] = {
     "docker": frozenset({"packages", "id-token", "attestations"}),  # push, sign, attest the image
     "wheel-linux": frozenset({"id-token", "attestations"}),  # attest the wheel
     "wheel-windows": frozenset({"id-token", "attestations"}),
+    "wheel-cuda": frozenset({"id-token", "attestations"}),
     "release": frozenset({"contents", "id-token"}),  # the GitHub Release; cosign keyless
 }
 RELEASE_IF = "startsWith(github.ref, 'refs/tags/v')"
@@ -80,6 +96,21 @@ CONCURRENCY_GROUP = "ci-${{ github.ref }}"
 # Where the wheel jobs take MLC-LLM from: its tag of the same name on v* tags.
 SOURCE_PATH = "mlc-llm"
 SOURCE_REF = "startsWith(github.ref, 'refs/tags/v') && github.ref_name || env.MLC_LLM_REF"
+# The wheel artifacts release publishes, downloaded by name.
+RELEASE_ARTIFACTS: frozenset[str] = frozenset({"wheel-linux", "wheel-windows"})
+
+# wheel-cuda and smoke-gpu (docs/gpu.md, "In the pipeline").
+CUDA_ARTIFACT = "wheel-linux-cuda"
+CUDA_PRESET = "cuda"
+# The toolkit comes from NVIDIA's apt repository for this runner's Ubuntu.
+CUDA_RUNNER = "ubuntu-24.04"
+NVIDIA_REPOSITORY = "https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2404/x86_64/"
+CUDA_PACKAGES: tuple[str, ...] = ("cuda-compiler-${CUDA_VERSION/./-}", "cuda-libraries-dev-${CUDA_VERSION/./-}")
+# Where apt puts it on the runner, and where the image sees it (read-only).
+CUDA_MOUNT = "/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"
+CUDA_BIN = "/usr/local/cuda/bin"
+GPU_RUNNER_LABELS: frozenset[str] = frozenset({"self-hosted", "linux", "x64", "gpu"})
+GPU_SMOKE_IF = "vars.ENABLE_GPU_SMOKE == 'true'"
 
 # run: steps hold one call of mlc-devops, or one of these plumbing commands.
 RUN_ALLOWED: dict[tuple[str, ...], str] = {
@@ -99,6 +130,12 @@ RUN_ALLOWED: dict[tuple[str, ...], str] = {
     ("choco", "install"): "the pinned Vulkan SDK on Windows",
     ("rustup", "toolchain", "install"): "the pinned Rust toolchain (composite action)",
     ("rustup", "default"): "makes that toolchain the default",
+    # wheel-cuda: the pinned CUDA toolkit on the runner, mounted into the image
+    # (the image has none; check_wheel_cuda pins the repository and the packages).
+    ("curl", "-fsSL", "-o", "cuda-keyring.deb"): "NVIDIA's apt keyring package, from NVIDIA's repository",
+    ("sudo", "dpkg", "-i", "cuda-keyring.deb"): "installs that keyring: apt then checks NVIDIA's packages",
+    ("sudo", "apt-get", "update"): "reads NVIDIA's repository",
+    ("sudo", "apt-get", "install"): "the CUDA compiler and libraries pinned by CUDA_VERSION",
 }
 
 # Every third-party action the pipeline may use, at the release it is pinned
@@ -522,16 +559,19 @@ def check_policy(root: Path) -> list[str]:
 
 
 def check_jobs(doc: Doc) -> list[str]:
+    """The spec's eight jobs, and the two CUDA jobs beside them; nothing else."""
     present = set(jobs(doc))
-    return [f"missing job {j}" for j in JOBS if j not in present] + [
-        f"unexpected job {j}" for j in sorted(present - set(JOBS))
+    return [f"missing job {j}" for j in ALL_JOBS if j not in present] + [
+        f"unexpected job {j}" for j in sorted(present - set(ALL_JOBS))
     ]
 
 
 def check_needs(doc: Doc) -> list[str]:
+    """The spec's graph exactly (so no spec job waits for a CUDA job), and the CUDA jobs' own edges."""
     problems: list[str] = []
+    graph = {**NEEDS, **GPU_NEEDS}
     for name, body in jobs(doc).items():
-        have, want = needs_of(body), NEEDS.get(name)
+        have, want = needs_of(body), graph.get(name)
         if want is not None and have != want:
             problems.append(f"job {name} needs {sorted(have)}, the spec says {sorted(want)}")
     return problems
@@ -587,8 +627,18 @@ def check_release(doc: Doc) -> list[str]:
     problems: list[str] = []
     if bare(body.get("if", "")) != RELEASE_IF:
         problems.append(f"release runs if {body.get('if')!r}, not {RELEASE_IF!r}")
-    if not steps_using(body, "actions/download-artifact"):
+    downloads = steps_using(body, "actions/download-artifact")
+    if not downloads:
         problems.append("release does not download the build artifacts")
+    names = {str(with_(s).get("name", "")) for s in downloads}
+    if not names >= RELEASE_ARTIFACTS:
+        problems.append(f"release does not download {sorted(RELEASE_ARTIFACTS - names)} by name")
+    for step in downloads:
+        pattern = str(with_(step).get("pattern", ""))
+        if pattern and fnmatch.fnmatchcase(CUDA_ARTIFACT, pattern):
+            problems.append(f"release downloads pattern {pattern!r}, which takes {CUDA_ARTIFACT} (not a release asset)")
+        if with_(step).get("name") == CUDA_ARTIFACT:
+            problems.append(f"release downloads {CUDA_ARTIFACT} (not a release asset)")
     if not steps_using(body, "sigstore/cosign-installer") or not has_command(body, ("cosign", "sign-blob", "--yes")):
         problems.append("release does not sign the wheels with cosign (keyless)")
     for prefix, what in (
@@ -714,30 +764,139 @@ def check_docker_job(doc: Doc) -> list[str]:
     return problems
 
 
-def check_wheel_linux(doc: Doc) -> list[str]:
-    """wheel-linux builds inside the sha-tagged image: pulled when pushed, else built locally."""
-    body = job(doc, "wheel-linux")
+def _in_the_image(doc: Doc, name: str) -> list[str]:
+    """Job ``name`` builds inside the sha-tagged image: pulled when pushed, else built locally."""
+    body = job(doc, name)
     problems: list[str] = []
     if bare(_map(body.get("env")).get("IMAGE", "")) != "needs.docker.outputs.image":
-        problems.append("wheel-linux does not take IMAGE from the docker job's sha-tagged output")
+        problems.append(f"{name} does not take IMAGE from the docker job's sha-tagged output")
     runs = [c for c in commands_in(body) if c[:2] == ["docker", "run"]]
     if not any("${IMAGE}" in c and "build" in c for c in runs):
-        problems.append("wheel-linux does not run `build` in the image (docker run ... ${IMAGE} build)")
+        problems.append(f"{name} does not run `build` in the image (docker run ... ${{IMAGE}} build)")
     local = steps_running(body, ("mlc-devops", "image", "build"))
     if not local or any(bare(s.get("if", "")) != NOT_PUSH_IF for s in local):
-        problems.append(f"wheel-linux must build the image locally exactly when not pushed (if: {NOT_PUSH_IF})")
+        problems.append(f"{name} must build the image locally exactly when not pushed (if: {NOT_PUSH_IF})")
     logins = steps_using(body, "docker/login-action")
     if not logins or any(bare(s.get("if", "")) != PUSH_IF for s in logins):
-        problems.append(f"wheel-linux must log in to GHCR to pull, on push events (if: {PUSH_IF})")
+        problems.append(f"{name} must log in to GHCR to pull, on push events (if: {PUSH_IF})")
     if str(body.get("runs-on", "")).startswith("windows"):
-        problems.append("wheel-linux runs on Windows")
+        problems.append(f"{name} runs on Windows")
+    return problems
+
+
+def check_wheel_linux(doc: Doc) -> list[str]:
+    """wheel-linux builds inside the sha-tagged image: pulled when pushed, else built locally."""
+    return _in_the_image(doc, "wheel-linux")
+
+
+def docker_run_env(argv: Sequence[str], step_env: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The ``-e NAME=value`` pairs of a ``docker run``, with the step's ``env:`` expanded in the values."""
+    values = {str(k): str(v) for k, v in (step_env or {}).items()}
+    return {
+        name: expand(value, values)
+        for i, word in enumerate(argv[:-1])
+        if word in ("-e", "--env")
+        for name, _, value in [argv[i + 1].partition("=")]
+    }
+
+
+def _docker_run_volumes(argv: Sequence[str]) -> list[str]:
+    return [argv[i + 1] for i, word in enumerate(argv[:-1]) if word in ("-v", "--volume")]
+
+
+def check_wheel_cuda(doc: Doc) -> list[str]:
+    """wheel-cuda: wheel-linux's image and steps, the cuda preset, the pinned toolkit mounted read-only.
+
+    The image has no CUDA toolkit, so the job installs NVIDIA's packages pinned
+    by CUDA_VERSION on the runner (from NVIDIA's repository for that Ubuntu)
+    and mounts them at /usr/local/cuda, with their bin/ first on PATH.
+    """
+    name = "wheel-cuda"
+    body = job(doc, name)
+    if not body:
+        return [f"no {name} job"]
+    problems = _in_the_image(doc, name)
+    if body.get("runs-on") != CUDA_RUNNER:
+        problems.append(f"{name} runs on {body.get('runs-on')!r}, not {CUDA_RUNNER} (NVIDIA's repository is for it)")
+    version = str(_map(doc.data.get("env")).get("CUDA_VERSION", ""))
+    if not re.fullmatch(r"\d+\.\d+", version):
+        problems.append(f"CUDA_VERSION is {version!r}, not MAJOR.MINOR (the packages' pin)")
+    all_ = steps(body)
+    installs = [i for i, s in enumerate(all_) for c in run_commands(s) if c[:3] == ["sudo", "apt-get", "install"]]
+    installed = {w for s in all_ for c in run_commands(s) if c[:3] == ["sudo", "apt-get", "install"] for w in c}
+    if not set(CUDA_PACKAGES) <= installed:
+        problems.append(f"{name} does not install the CUDA toolkit pinned by CUDA_VERSION ({', '.join(CUDA_PACKAGES)})")
+    keyrings = [c for c in commands_in(body) if c[:4] == ["curl", "-fsSL", "-o", "cuda-keyring.deb"]]
+    if not keyrings or any(not c[4:5] or not c[4].startswith(NVIDIA_REPOSITORY) for c in keyrings):
+        problems.append(f"{name} does not take the CUDA keyring from NVIDIA's repository ({NVIDIA_REPOSITORY})")
+    builds = [
+        (i, s, c) for i, s in enumerate(all_) for c in run_commands(s) if c[:2] == ["docker", "run"] and "${IMAGE}" in c
+    ]
+    if not builds:
+        return problems
+    index, step, argv = builds[0]
+    if not installs or min(installs) > index:
+        problems.append(f"{name} must install the CUDA toolkit before the build")
+    env = docker_run_env(argv, _map(step.get("env")))
+    if env.get("MLC_PRESET") != CUDA_PRESET:
+        problems.append(f"{name} builds with MLC_PRESET={env.get('MLC_PRESET')!r}, not {CUDA_PRESET}")
+    if not env.get("MLC_CUDA_ARCH"):
+        problems.append(f"{name} does not say which CUDA architectures it builds (MLC_CUDA_ARCH)")
+    if CUDA_MOUNT not in _docker_run_volumes(argv):
+        problems.append(f"{name} does not mount the pinned toolkit read-only ({CUDA_MOUNT})")
+    if not env.get("PATH", "").startswith(CUDA_BIN + ":"):
+        problems.append(f"{name} does not put {CUDA_BIN} first on the image's PATH (the build needs nvcc)")
+    uploads = [s for s in steps_using(body, "actions/upload-artifact") if with_(s).get("name") == CUDA_ARTIFACT]
+    paths = " ".join(str(with_(s).get("path", "")) for s in uploads)
+    for pattern in ("*.whl", "*.cdx.json", "*.intoto.jsonl", "*.build.json"):
+        if pattern not in paths:
+            problems.append(f"{name} does not upload {pattern} as {CUDA_ARTIFACT}")
+    for prefix in (("mlc-devops", "sbom"), ("mlc-devops", "attest")):
+        if not has_command(body, prefix):
+            problems.append(f"{name} does not run {' '.join(prefix)}")
+    return problems
+
+
+def check_cuda_path(doc: Doc, dockerfile: str) -> list[str]:
+    """wheel-cuda's PATH in the image is the Dockerfile's ENV PATH with the toolkit's bin/ first."""
+    image_path = dockerfile_env(dockerfile).get("PATH", "")
+    want = f"{CUDA_BIN}:{image_path}"
+    for step in steps(job(doc, "wheel-cuda")):
+        for argv in run_commands(step):
+            if argv[:2] == ["docker", "run"] and "${IMAGE}" in argv:
+                got = docker_run_env(argv, _map(step.get("env"))).get("PATH", "")
+                return [] if got == want else [f"wheel-cuda's PATH in the image is {got!r}, not {want!r}"]
+    return ["wheel-cuda does not run the image"]
+
+
+def check_smoke_gpu(doc: Doc) -> list[str]:
+    """smoke-gpu: `mlc-devops smoke --gpu` on the CUDA wheel, on the self-hosted GPU runner, opt-in, read-only."""
+    name = "smoke-gpu"
+    body = job(doc, name)
+    if not body:
+        return [f"no {name} job"]
+    problems: list[str] = []
+    labels = body.get("runs-on")
+    if not isinstance(labels, list) or set(map(str, labels)) != GPU_RUNNER_LABELS:
+        problems.append(f"{name} runs on {labels!r}, not the self-hosted runner {sorted(GPU_RUNNER_LABELS)}")
+    if bare(body.get("if", "")) != GPU_SMOKE_IF:
+        problems.append(f"{name} runs if {body.get('if')!r}, not {GPU_SMOKE_IF!r} (the repository variable)")
+    if not any(with_(s).get("name") == CUDA_ARTIFACT for s in steps_using(body, "actions/download-artifact")):
+        problems.append(f"{name} does not download {CUDA_ARTIFACT}")
+    smokes = [c for c in commands_in(body) if c[:2] == ["mlc-devops", "smoke"]]
+    if not smokes or not all("--gpu" in c for c in smokes):
+        problems.append(f"{name} does not run mlc-devops smoke ... --gpu")
+    if _permission_map(body.get("permissions")) != {"contents": "read"}:
+        problems.append(f"{name} permissions are {body.get('permissions')!r}, not read-only (contents: read)")
+    if steps_using(body, "actions/cache") or any(action_of(s) == COMPOSITE_USES for s in steps(body)):
+        problems.append(f"{name} uses a cache (a self-hosted runner keeps nothing between runs)")
     return problems
 
 
 def check_source_checkout(doc: Doc) -> list[str]:
     """The wheel jobs build MLC-LLM under mlc-llm/: with submodules, at the release's tag on tags."""
     problems: list[str] = []
-    for name in ("wheel-linux", "wheel-windows"):
+    for name in ("wheel-linux", "wheel-windows", "wheel-cuda"):
         body = job(doc, name)
         found = [s for s in steps_using(body, "actions/checkout") if with_(s).get("path") == SOURCE_PATH]
         if not found:
@@ -891,7 +1050,7 @@ def check_caches(doc: Doc, action: Doc) -> list[str]:
     for step in steps_using(action.data, "actions/cache"):
         if bare(with_(step).get("lookup-only", "")) != "inputs.cache != 'true'":
             problems.append(f"composite cache {with_(step).get('key')!r} ignores the cache input")
-    for name, directory in (("wheel-linux", ".ccache"), ("wheel-windows", ".sccache")):
+    for name, directory in (("wheel-linux", ".ccache"), ("wheel-windows", ".sccache"), ("wheel-cuda", ".ccache")):
         found = steps_using(job(doc, name), "actions/cache")
         if not any(
             directory in str(with_(s).get("path", "")) and "hashFiles(" in str(with_(s).get("key", "")) for s in found
@@ -922,6 +1081,8 @@ def check_contract(doc: Doc, action: Doc, compute: Any = None) -> list[str]:
         *check_wheel_windows(doc),
         *check_source_checkout(doc),
         *check_smoke(doc),
+        *check_wheel_cuda(doc),
+        *check_smoke_gpu(doc),
         *check_lint_job(doc),
         *check_composite_used(doc),
         *check_composite_action(action),
@@ -1035,6 +1196,18 @@ def check_dockerfile_user(text: str) -> list[str]:
     if users and users[-1] in ("root", "0"):
         problems.append("the last USER is root")
     return problems
+
+
+def dockerfile_env(text: str) -> dict[str, str]:
+    """ENV values (``KEY=value`` form), the last one winning, as the image sees them."""
+    values: dict[str, str] = {}
+    for ins in parse_dockerfile(text):
+        if ins.keyword == "ENV":
+            for word in shlex.split(ins.value):
+                key, sep, value = word.partition("=")
+                if sep:
+                    values[key] = value
+    return values
 
 
 def dockerfile_labels(text: str) -> dict[str, str]:

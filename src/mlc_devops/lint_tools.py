@@ -75,6 +75,10 @@ class Linter:
     find: str = "paths"
     # Other programs it calls and needs (actionlint runs shellcheck on run: blocks).
     needs: tuple[str, ...] = ()
+    # A configuration file (relative to the root), passed as ``config_flag config`` when it
+    # exists: actionlint finds .github/actionlint.yaml by itself only inside a git work tree.
+    config: str = ""
+    config_flag: str = ""
 
 
 LINTERS: tuple[Linter, ...] = (
@@ -119,7 +123,10 @@ LINTERS: tuple[Linter, ...] = (
         args=("-no-color", "-pyflakes="),
         targets=(".github/workflows/*.yml", ".github/workflows/*.yaml"),
         needs=("shellcheck",),
-        why="workflow syntax, expressions, action inputs; run: blocks through shellcheck",
+        # Declares the self-hosted runners' custom labels (smoke-gpu's gpu).
+        config=".github/actionlint.yaml",
+        config_flag="-config-file",
+        why="workflow syntax, expressions, action inputs, runner labels; run: blocks through shellcheck",
     ),
     Linter(
         name="zizmor",
@@ -303,6 +310,13 @@ def find_targets(linter: Linter, root: Path, env: Mapping[str, str]) -> list[str
     return sorted(dict.fromkeys(found))
 
 
+def config_args(linter: Linter, root: Path) -> tuple[str, ...]:
+    """``(config_flag, config)`` when the linter has a configuration file and ``root`` holds it."""
+    if linter.config and linter.config_flag and (root / linter.config).is_file():
+        return (linter.config_flag, linter.config)
+    return ()
+
+
 def run_linter(linter: Linter, root: Path, env: Mapping[str, str]) -> LintResult:
     files = find_targets(linter, root, env)
     if not files:
@@ -310,7 +324,7 @@ def run_linter(linter: Linter, root: Path, env: Mapping[str, str]) -> LintResult
         return LintResult(linter.name, "skip", 0.0, (), (), note=note)
     if not linter.program:
         return run_pipeline_policy(linter, root, files)
-    command = (linter.program, *linter.args, *files)
+    command = (linter.program, *linter.args, *config_args(linter, root), *files)
     result = run_mod.run(command, cwd=root, env=env, check=False)
     status = "ok" if result.returncode == 0 else "fail"
     return LintResult(linter.name, status, round(result.seconds, 3), command, tuple(files), result.output)

@@ -24,7 +24,9 @@ from mlc_devops import lint_pipeline as lp
 
 def test_workflow_has_the_eight_jobs(workflow: lp.Doc) -> None:
     assert lp.check_jobs(workflow) == []
-    assert tuple(lp.jobs(workflow)) == lp.JOBS
+    # The spec's eight, in its order; then the two CUDA jobs, outside its graph.
+    assert tuple(lp.jobs(workflow)) == lp.JOBS + lp.GPU_JOBS
+    assert lp.GPU_JOBS == ("wheel-cuda", "smoke-gpu")
 
 
 def test_job_dependency_graph(workflow: lp.Doc) -> None:
@@ -32,6 +34,14 @@ def test_job_dependency_graph(workflow: lp.Doc) -> None:
     # The graph is the spec's: lint gates everything, release waits for both smokes.
     assert lp.NEEDS["release"] == {"smoke-linux", "smoke-windows"}
     assert lp.NEEDS["wheel-linux"] == {"test", "docker"}
+    assert lp.needs_of(lp.job(workflow, "release")) == {"smoke-linux", "smoke-windows"}
+
+
+def test_cuda_jobs_stay_outside_the_spec_graph(workflow: lp.Doc) -> None:
+    """No spec job waits for a CUDA job: a missing GPU runner never holds up a release."""
+    assert {"wheel-cuda": {"test", "docker"}, "smoke-gpu": {"wheel-cuda"}} == lp.GPU_NEEDS
+    for name in lp.JOBS:
+        assert not lp.needs_of(lp.job(workflow, name)) & set(lp.GPU_JOBS), name
 
 
 def test_triggers(workflow: lp.Doc) -> None:
@@ -92,6 +102,78 @@ def test_smoke_jobs_install_in_a_clean_environment(workflow: lp.Doc) -> None:
     assert lp.check_smoke(workflow) == []
 
 
+# --------------------------------------------------------------------------
+# The CUDA jobs (docs/gpu.md, "In the pipeline")
+# --------------------------------------------------------------------------
+
+
+def test_wheel_cuda_builds_in_the_image_with_the_toolkit_mounted(workflow: lp.Doc) -> None:
+    assert lp.check_wheel_cuda(workflow) == []
+    body = lp.job(workflow, "wheel-cuda")
+    assert lp.needs_of(body) == {"test", "docker"}
+    assert body["runs-on"] == "ubuntu-24.04"
+
+
+def test_wheel_cuda_path_is_the_images_with_the_toolkit_first(workflow: lp.Doc, dockerfile_text: str) -> None:
+    assert lp.check_cuda_path(workflow, dockerfile_text) == []
+
+
+def test_cuda_docker_run_goes_through_the_entrypoint_to_a_cuda_build(workflow: lp.Doc) -> None:
+    """`docker run ... IMAGE build` in wheel-cuda resolves to the cuda preset, its architectures, repair, ccache."""
+    from mlc_devops import options
+    from mlc_devops.commands import _args, entrypoint
+
+    step = next(
+        s for s in lp.steps(lp.job(workflow, "wheel-cuda")) if lp.steps_running({"steps": [s]}, ("docker", "run"))
+    )
+    run = next(c for c in lp.run_commands(step) if c[:2] == ["docker", "run"])
+    env = lp.docker_run_env(run, step.get("env") or {})
+    words = run[run.index("${IMAGE}") + 1 :]
+    plan = entrypoint.plan(["--", *words], env)
+    assert plan.argv[:4] == ("mlc-devops", "build", "--source", "/workspace")
+    args = cli.build_parser("build").parse_args(list(plan.argv[1:]))
+    resolved = options.resolve(_args.flags(args), env, cores=2, memory=8 * 2**30)
+    assert {"cuda", "cublas", "vulkan"} <= set(resolved.config.backends)
+    # The architectures are written out in the workflow, and they are the preset's.
+    assert ";".join(resolved.config.cuda_architectures) == options.PRESETS["cuda"]["cuda_arch"]
+    assert resolved.repair is True
+    assert resolved.cache == "ccache"
+    assert env["PATH"].split(":")[0] == "/usr/local/cuda/bin"
+
+
+def test_cuda_toolkit_version_targets_the_presets_architectures(workflow: lp.Doc) -> None:
+    """sm_100 and sm_120 (in the cuda preset) need nvcc 12.8 or newer."""
+    from mlc_devops import options
+
+    major, minor = (int(p) for p in str(workflow.data["env"]["CUDA_VERSION"]).split("."))
+    archs = options.PRESETS["cuda"]["cuda_arch"].split(";")
+    if {"100", "120"} & set(archs):
+        assert (major, minor) >= (12, 8)
+
+
+def test_smoke_gpu_runs_on_the_gpu_runner_when_enabled(workflow: lp.Doc) -> None:
+    assert lp.check_smoke_gpu(workflow) == []
+    body = lp.job(workflow, "smoke-gpu")
+    assert body["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
+    assert body["if"] == "vars.ENABLE_GPU_SMOKE == 'true'"
+    assert body["permissions"] == {"contents": "read"}
+
+
+def test_the_cuda_wheel_is_not_a_release_asset(workflow: lp.Doc) -> None:
+    """release downloads its wheels by name; no pattern of it matches wheel-linux-cuda."""
+    assert lp.check_release(workflow) == []
+    downloads = lp.steps_using(lp.job(workflow, "release"), "actions/download-artifact")
+    assert {lp.with_(s).get("name") for s in downloads} == {"wheel-linux", "wheel-windows", "image-sbom"}
+    assert not any("pattern" in lp.with_(s) for s in downloads)
+
+
+def test_actionlint_knows_the_gpu_runner_label(root: Path, workflow: lp.Doc) -> None:
+    """.github/actionlint.yaml declares the custom label smoke-gpu's runner has (self-hosted, linux, x64 are built in)."""
+    config = lp.load_yaml((root / ".github/actionlint.yaml").read_text(encoding="utf-8"))
+    labels = set(config["self-hosted-runner"]["labels"])
+    assert labels == set(lp.job(workflow, "smoke-gpu")["runs-on"]) - {"self-hosted", "linux", "x64"} == {"gpu"}
+
+
 def test_release_assets_are_uploaded_by_the_builds(workflow: lp.Doc) -> None:
     assert lp.check_release_assets(workflow) == []
 
@@ -149,7 +231,7 @@ def test_run_steps_call_mlc_devops(workflow: lp.Doc, action: lp.Doc) -> None:
     assert lp.check_run_steps(workflow) == []
     assert lp.check_run_steps(action) == []
     # Every job but test (which runs the test suite) does its work through the tool.
-    idle = [j for j in lp.JOBS if j != "test" and not lp.has_command(lp.job(workflow, j), ("mlc-devops",))]
+    idle = [j for j in lp.ALL_JOBS if j != "test" and not lp.has_command(lp.job(workflow, j), ("mlc-devops",))]
     assert idle == []
 
 

@@ -77,6 +77,7 @@ WORKFLOW_CASES = [
         "    needs: [test]\n",
         on_workflow(lp.check_needs),
         "job wheel-linux needs ['test']",
+        count=2,
     ),
     Case(
         "release needs one smoke only",
@@ -157,6 +158,7 @@ WORKFLOW_CASES = [
         "    env:\n      IMAGE: ${{ needs.docker.outputs.image }}\n      PYTHON_VERSION: '3.11'\n",
         on_workflow(lp.check_env),
         "overrides ['PYTHON_VERSION']",
+        count=2,
     ),
     # Release
     Case(
@@ -198,7 +200,7 @@ WORKFLOW_CASES = [
         "",
         on_workflow(lp.check_release_assets),
         "wheel-linux does not upload *.intoto.jsonl",
-        count=2,
+        count=3,
     ),
     Case(
         "wheel SBOM not written",
@@ -207,7 +209,7 @@ WORKFLOW_CASES = [
         "",
         on_workflow(lp.check_release_assets),
         "does not run mlc-devops sbom",
-        count=2,
+        count=3,
     ),
     # The image: push policy, tags, supply chain
     Case(
@@ -298,6 +300,7 @@ WORKFLOW_CASES = [
         "      IMAGE: ghcr.io/mlc-ai/mlc-llm:latest\n",
         on_workflow(lp.check_wheel_linux),
         "sha-tagged output",
+        count=2,
     ),
     Case(
         "no local fallback on manual runs",
@@ -306,6 +309,7 @@ WORKFLOW_CASES = [
         "        if: github.event_name == 'pull_request'\n        run: >-\n",
         on_workflow(lp.check_wheel_linux),
         "build the image locally exactly when not pushed",
+        count=2,
     ),
     Case(
         "build outside the image",
@@ -314,6 +318,7 @@ WORKFLOW_CASES = [
         '          "${IMAGE}" shell\n',
         on_workflow(lp.check_wheel_linux),
         "does not run `build` in the image",
+        count=2,
     ),
     Case(
         "MLC-LLM without submodules",
@@ -322,7 +327,7 @@ WORKFLOW_CASES = [
         "",
         on_workflow(lp.check_source_checkout),
         "submodules",
-        count=2,
+        count=3,
     ),
     Case(
         "tag builds from the pinned ref",
@@ -331,7 +336,7 @@ WORKFLOW_CASES = [
         "          ref: ${{ env.MLC_LLM_REF }}\n",
         on_workflow(lp.check_source_checkout),
         "checks out MLC-LLM at",
-        count=2,
+        count=3,
     ),
     # wheel-windows
     Case(
@@ -435,7 +440,7 @@ WORKFLOW_CASES = [
         "          lookup-only: false\n",
         lp.check_caches,
         "restores on tags",
-        count=2,
+        count=3,
     ),
     Case(
         "composite caches on tags",
@@ -455,8 +460,229 @@ WORKFLOW_CASES = [
         lp.check_caches,
         "setup-python's own cache",
     ),
+    # The CUDA jobs, outside the spec's graph
+    Case(
+        "a CUDA job joins the spec's graph",
+        "workflow",
+        "    needs: [smoke-linux, smoke-windows]\n",
+        "    needs: [smoke-linux, smoke-windows, wheel-cuda]\n",
+        on_workflow(lp.check_needs),
+        "job release needs",
+    ),
+    Case(
+        "smoke-gpu before the CUDA wheel",
+        "workflow",
+        "    name: smoke-gpu\n    needs: wheel-cuda\n",
+        "    name: smoke-gpu\n    needs: wheel-linux\n",
+        on_workflow(lp.check_needs),
+        "job smoke-gpu needs ['wheel-linux']",
+    ),
+    Case(
+        "CUDA job dropped",
+        "workflow",
+        "  wheel-cuda:\n    name: wheel-cuda\n",
+        "  wheel-gpu:\n    name: wheel-gpu\n",
+        on_workflow(lp.check_jobs),
+        "missing job wheel-cuda",
+    ),
+    Case(
+        "release takes every wheel-* artifact",
+        "workflow",
+        "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          name: wheel-linux\n          path: dist\n",
+        "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          pattern: wheel-*\n          path: dist\n          merge-multiple: true\n",
+        on_workflow(lp.check_release),
+        "takes wheel-linux-cuda",
+    ),
+    Case(
+        "CUDA wheel released",
+        "workflow",
+        "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          name: wheel-windows\n          path: dist\n",
+        "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          name: wheel-linux-cuda\n          path: dist\n",
+        on_workflow(lp.check_release),
+        "release downloads wheel-linux-cuda",
+    ),
+    Case(
+        "CUDA wheel with the Vulkan preset",
+        "workflow",
+        "          -e MLC_PRESET=cuda\n",
+        "          -e MLC_PRESET=vulkan\n",
+        on_workflow(lp.check_wheel_cuda),
+        "MLC_PRESET='vulkan', not cuda",
+    ),
+    Case(
+        "CUDA architectures unsaid",
+        "workflow",
+        '          -e "MLC_CUDA_ARCH=80;90;100;120"\n',
+        "",
+        on_workflow(lp.check_wheel_cuda),
+        "MLC_CUDA_ARCH",
+    ),
+    Case(
+        "toolkit not mounted",
+        "workflow",
+        '          -v "/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"\n',
+        "",
+        on_workflow(lp.check_wheel_cuda),
+        "does not mount the pinned toolkit read-only",
+    ),
+    Case(
+        "toolkit mounted writable",
+        "workflow",
+        '"/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"',
+        '"/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda"',
+        on_workflow(lp.check_wheel_cuda),
+        "does not mount the pinned toolkit read-only",
+    ),
+    Case(
+        "nvcc not on PATH in the image",
+        "workflow",
+        '          -e "PATH=${PATH_IN_IMAGE}"\n',
+        "",
+        on_workflow(lp.check_wheel_cuda),
+        "does not put /usr/local/cuda/bin first",
+    ),
+    Case(
+        "CUDA toolkit unpinned",
+        "workflow",
+        '"cuda-compiler-${CUDA_VERSION/./-}" "cuda-libraries-dev-${CUDA_VERSION/./-}"',
+        "cuda-toolkit",
+        on_workflow(lp.check_wheel_cuda),
+        "does not install the CUDA toolkit pinned by CUDA_VERSION",
+    ),
+    Case(
+        "CUDA version a floating name",
+        "workflow",
+        '  CUDA_VERSION: "12.8"\n',
+        "  CUDA_VERSION: latest\n",
+        on_workflow(lp.check_wheel_cuda),
+        "CUDA_VERSION is 'latest'",
+    ),
+    Case(
+        "keyring from elsewhere",
+        "workflow",
+        "            https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2404/x86_64/cuda-keyring_1.1-1_all.deb",
+        "            https://example.invalid/cuda-keyring_1.1-1_all.deb",
+        on_workflow(lp.check_wheel_cuda),
+        "does not take the CUDA keyring from NVIDIA's repository",
+    ),
+    Case(
+        "CUDA build on a runner the repository is not for",
+        "workflow",
+        "    runs-on: ubuntu-24.04\n",
+        "    runs-on: ubuntu-latest\n",
+        on_workflow(lp.check_wheel_cuda),
+        "not ubuntu-24.04",
+    ),
+    Case(
+        "CUDA wheel outside the image",
+        "workflow",
+        '          -e CCACHE_DIR=/workspace/.ccache\n          "${IMAGE}" build\n',
+        '          -e CCACHE_DIR=/workspace/.ccache\n          "${IMAGE}" shell\n',
+        on_workflow(lp.check_wheel_cuda),
+        "wheel-cuda does not run `build` in the image",
+        count=2,
+    ),
+    Case(
+        "CUDA wheel not uploaded",
+        "workflow",
+        "          name: wheel-linux-cuda\n          path: |\n",
+        "          name: wheel-cuda\n          path: |\n",
+        on_workflow(lp.check_wheel_cuda),
+        "does not upload *.whl as wheel-linux-cuda",
+    ),
+    Case(
+        "CUDA wheel cannot be attested",
+        "workflow",
+        "    timeout-minutes: 180\n    permissions:\n      contents: read\n      packages: read       # pull the sha-tagged image\n"
+        "      id-token: write      # attest the wheel's provenance (OIDC)\n",
+        "    timeout-minutes: 180\n    permissions:\n      contents: read\n      packages: read       # pull the sha-tagged image\n",
+        on_workflow(lp.check_job_permissions),
+        "job wheel-cuda: needs id-token: write",
+    ),
+    Case(
+        "GPU smoke without its gpu label",
+        "workflow",
+        "    runs-on: [self-hosted, linux, x64, gpu]\n",
+        "    runs-on: [self-hosted, linux, x64]\n",
+        on_workflow(lp.check_smoke_gpu),
+        "not the self-hosted runner",
+    ),
+    Case(
+        "GPU smoke on a hosted runner",
+        "workflow",
+        "    runs-on: [self-hosted, linux, x64, gpu]\n",
+        "    runs-on: ubuntu-latest\n",
+        on_workflow(lp.check_smoke_gpu),
+        "not the self-hosted runner",
+    ),
+    Case(
+        "GPU smoke always on",
+        "workflow",
+        "    if: vars.ENABLE_GPU_SMOKE == 'true'\n",
+        "",
+        on_workflow(lp.check_smoke_gpu),
+        "the repository variable",
+    ),
+    Case(
+        "GPU smoke on a secret's say",
+        "workflow",
+        "    if: vars.ENABLE_GPU_SMOKE == 'true'\n",
+        "    if: vars.ENABLE_GPU_SMOKE != 'false'\n",
+        on_workflow(lp.check_smoke_gpu),
+        "runs if \"vars.ENABLE_GPU_SMOKE != 'false'\"",
+    ),
+    Case(
+        "GPU smoke without --gpu",
+        "workflow",
+        "run: mlc-devops smoke dist/*.whl --gpu --with apache-tvm",
+        "run: mlc-devops smoke dist/*.whl --with apache-tvm",
+        on_workflow(lp.check_smoke_gpu),
+        "does not run mlc-devops smoke ... --gpu",
+    ),
+    Case(
+        "GPU smoke on the Vulkan wheel",
+        "workflow",
+        "          name: wheel-linux-cuda\n          path: dist\n",
+        "          name: wheel-linux\n          path: dist\n",
+        on_workflow(lp.check_smoke_gpu),
+        "does not download wheel-linux-cuda",
+    ),
+    Case(
+        "GPU smoke may write",
+        "workflow",
+        "    timeout-minutes: 20\n    permissions:\n      contents: read\n",
+        "    timeout-minutes: 20\n    permissions:\n      contents: write\n",
+        on_workflow(lp.check_smoke_gpu),
+        "not read-only",
+    ),
+    Case(
+        "GPU smoke on the default token",
+        "workflow",
+        "    timeout-minutes: 20\n    permissions:\n      contents: read\n",
+        "    timeout-minutes: 20\n",
+        on_workflow(lp.check_smoke_gpu),
+        "not read-only",
+    ),
+    Case(
+        "GPU smoke with a cache",
+        "workflow",
+        "      - name: Install the CUDA wheel in a clean virtual environment",
+        "      - uses: actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5\n"
+        "        with:\n          path: ~/.cache/pip\n          key: pip\n"
+        "      - name: Install the CUDA wheel in a clean virtual environment",
+        on_workflow(lp.check_smoke_gpu),
+        "uses a cache",
+    ),
+    Case(
+        "plumbing beyond the toolkit",
+        "workflow",
+        "          sudo apt-get update\n",
+        "          sudo apt-get update\n          sudo bash cuda-installer.run\n",
+        on_workflow(lp.check_run_steps),
+        "'sudo bash cuda-installer.run'",
+    ),
     # Security policy
-    Case("pin by tag", "workflow", CHECKOUT, "actions/checkout@v7", pins, "not pinned to a full commit SHA", count=10),
+    Case("pin by tag", "workflow", CHECKOUT, "actions/checkout@v7", pins, "not pinned to a full commit SHA", count=13),
     Case(
         "pin by branch",
         "workflow",
@@ -464,7 +690,7 @@ WORKFLOW_CASES = [
         "docker/login-action@master",
         pins,
         "docker/login-action@master",
-        count=2,
+        count=3,
     ),
     Case(
         "pin without its version",
@@ -547,7 +773,7 @@ WORKFLOW_CASES = [
         "          persist-credentials: true\n",
         on_workflow(lp.check_checkout_credentials),
         "persist-credentials: false",
-        count=10,
+        count=13,
     ),
     Case(
         "credentials by default",
@@ -715,6 +941,8 @@ def test_every_policy_and_contract_guard_has_a_breaking_case() -> None:
         "check_wheel_windows",
         "check_source_checkout",
         "check_smoke",
+        "check_wheel_cuda",
+        "check_smoke_gpu",
         "check_lint_job",
         "check_composite_used",
         "check_composite_action",
@@ -824,6 +1052,19 @@ def test_dockerfile_guard_catches_the_break(
     assert case.check(dockerfile_text, env) == [], "the guard must pass on the real Dockerfile"
     problems = case.check(mutated(dockerfile_text, case.old, case.new, count=case.count), env)
     assert any(case.expect in p for p in problems), f"{case.expect!r} not in {problems}"
+
+
+def test_cuda_path_guard_catches_the_break(workflow_text: str, dockerfile_text: str, mutated: Mutate) -> None:
+    """wheel-cuda's PATH in the image follows the Dockerfile's: a change on either side is reported."""
+    wf = lp.Doc.parse(workflow_text)
+    assert lp.check_cuda_path(wf, dockerfile_text) == []
+    dropped = mutated(workflow_text, "/opt/venv/bin:/opt/rust/cargo/bin:", "/opt/rust/cargo/bin:")
+    assert any(
+        "not '/usr/local/cuda/bin:/opt/venv/bin" in p
+        for p in lp.check_cuda_path(lp.Doc.parse(dropped), dockerfile_text)
+    )
+    moved = mutated(dockerfile_text, "PATH=/opt/venv/bin:", "PATH=/opt/tools/bin:/opt/venv/bin:")
+    assert any("/opt/tools/bin" in p for p in lp.check_cuda_path(wf, moved))
 
 
 def test_config_cmake_guard_catches_the_break(config_cmake_text: str, mutated: Mutate) -> None:

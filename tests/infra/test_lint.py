@@ -80,6 +80,15 @@ def test_the_arguments_that_make_the_policy() -> None:
     assert table["mypy"].targets == ("src/mlc_devops",)
 
 
+def test_actionlint_gets_the_repository_config(tmp_path: Path) -> None:
+    """actionlint reads .github/actionlint.yaml (the gpu runner label) only inside a git work tree; lint passes it."""
+    actionlint = lint_tools.select(["actionlint"])[0]
+    assert (actionlint.config_flag, actionlint.config) == ("-config-file", ".github/actionlint.yaml")
+    assert lint_tools.config_args(actionlint, ROOT) == ("-config-file", ".github/actionlint.yaml")
+    assert lint_tools.config_args(actionlint, tmp_path) == ()  # no config there: actionlint's defaults
+    assert lint_tools.config_args(lint_tools.select(["zizmor"])[0], ROOT) == ()
+
+
 def test_select() -> None:
     assert lint_tools.select(None) == lint_tools.LINTERS
     assert [lt.name for lt in lint_tools.select(["zizmor,ruff", "mypy"])] == ["ruff", "mypy", "zizmor"]
