@@ -202,8 +202,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if "gpu" in data:
             g = data["gpu"]
             print(
-                f"gpu: {g['device']} ({g['arch']}), driver {g['driver']}: saxpy on {g['elements']} random elements "
-                f"matches the CPU reference (worst error {g['max_ulp_ratio']:.2f} of the float32 tolerance)"
+                f"gpu: {g['device']} ({g['arch']}), driver {g['driver']}: {g['check']} on {g['elements']} random "
+                f"elements passed (worst error {g['max_ulp_ratio']:.2f} of the float32 tolerance)"
             )
         print("smoke: passed")
     return 0
