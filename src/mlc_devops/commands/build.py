@@ -10,9 +10,9 @@ so a failed or interrupted build leaves nothing there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -21,7 +21,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlc_devops import __version__, backends, cache, checks, fsutil, lock, options, platforms, tools, wheelcheck, workspace
+from mlc_devops import (
+    __version__,
+    backends,
+    cache,
+    checks,
+    fsutil,
+    lock,
+    options,
+    platforms,
+    tools,
+    wheelcheck,
+    workspace,
+)
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import BuildFailed, PrerequisiteMissing
@@ -52,23 +64,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _args.add_config(parser)
     parser.add_argument("-j", "--jobs", help="parallel compile jobs (env MLC_JOBS; default: cores capped by memory)")
     parser.add_argument("--dist", help="where the wheel goes (env MLC_DIST_DIR; default <source>/dist)")
-    parser.add_argument("--cache", choices=options.CACHE_CHOICES, help="compiler cache (env MLC_COMPILER_CACHE; default auto)")
+    parser.add_argument(
+        "--cache", choices=options.CACHE_CHOICES, help="compiler cache (env MLC_COMPILER_CACHE; default auto)"
+    )
+    parser.add_argument(
+        "--cache-remote",
+        dest="cache_remote",
+        metavar="URL",
+        help="shared compiler cache: redis://HOST:PORT (ccache or sccache), s3://BUCKET/PREFIX, "
+        "gs://BUCKET/PREFIX (sccache), http://HOST/PATH (env MLC_CACHE_REMOTE)",
+    )
     parser.add_argument("--layout", choices=options.LAYOUT_CHOICES, help="source layout (default: detect)")
     parser.add_argument("--repair", action="store_const", const="1", help="repair the wheel with auditwheel (Linux)")
-    parser.add_argument("--no-build-isolation", dest="build_isolation", action="store_const", const="0",
-                        help="build with the current environment's scikit-build-core/setuptools (offline)")
+    parser.add_argument(
+        "--no-build-isolation",
+        dest="build_isolation",
+        action="store_const",
+        const="0",
+        help="build with the current environment's scikit-build-core/setuptools (offline)",
+    )
     parser.add_argument("--clean-dist", action="store_true", help="remove older wheels of this project from dist/")
-    parser.add_argument("--wait", action="store_true", help="wait for another build of this workspace instead of refusing")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for another build of this workspace instead of refusing"
+    )
 
 
 # --- pure decisions -----------------------------------------------------------------
 
 
 def root_wheel_command(python: str, source: Path, wheelhouse: Path, build_type: str, *, isolation: bool) -> list[str]:
-    cmd = [python, "-m", "pip", "wheel", "--no-deps", "-w", str(wheelhouse), "-v",
-           # CMake 4 from PyPI refuses submodules that ask for a minimum below 3.5 (msgpack in tokenizers-cpp).
-           "-C", "cmake.define.CMAKE_POLICY_VERSION_MINIMUM=3.5",
-           "-C", f"cmake.build-type={build_type}"]
+    cmd = [
+        python,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "-w",
+        str(wheelhouse),
+        "-v",
+        # CMake 4 from PyPI refuses submodules that ask for a minimum below 3.5 (msgpack in tokenizers-cpp).
+        "-C",
+        "cmake.define.CMAKE_POLICY_VERSION_MINIMUM=3.5",
+        "-C",
+        f"cmake.build-type={build_type}",
+    ]
     if not isolation:
         cmd.append("--no-build-isolation")
     cmd.append(str(source))
@@ -76,8 +115,15 @@ def root_wheel_command(python: str, source: Path, wheelhouse: Path, build_type: 
 
 
 def legacy_configure_command(source: Path, build_dir: Path, build_type: str, generator: str | None) -> list[str]:
-    cmd = ["cmake", "-S", str(source), "-B", str(build_dir), f"-DCMAKE_BUILD_TYPE={build_type}",
-           "-DCMAKE_POLICY_VERSION_MINIMUM=3.5"]
+    cmd = [
+        "cmake",
+        "-S",
+        str(source),
+        "-B",
+        str(build_dir),
+        f"-DCMAKE_BUILD_TYPE={build_type}",
+        "-DCMAKE_POLICY_VERSION_MINIMUM=3.5",
+    ]
     if generator:
         cmd[1:1] = ["-G", generator]
     return cmd
@@ -118,8 +164,23 @@ def repair_command(wheel: Path, out_dir: Path, chosen: frozenset[str], auditwhee
     return cmd
 
 
+# CUDA architecture names that stand for several architectures.
+_MANY_ARCHS = {"all": 8, "all-major": 4, "native": 1}
+
+
+def nvcc_threads(jobs: int, capacity: int, archs: Sequence[str]) -> int:
+    """nvcc's --threads (one per architecture at most) so that jobs x threads stays within what the
+    machine holds (``capacity``: cores capped by memory, the default --jobs)."""
+    wanted = sum(_MANY_ARCHS.get(a, 1) for a in archs) or 1
+    return max(1, min(wanted, capacity // max(1, jobs)))
+
+
 def build_environment(
-    base: Mapping[str, str], *, jobs: int, launcher_vars: Mapping[str, str], source_date_epoch: int | None,
+    base: Mapping[str, str],
+    *,
+    jobs: int,
+    launcher_vars: Mapping[str, str],
+    source_date_epoch: int | None,
     cuda_threads: int | None,
 ) -> dict[str, str]:
     env = dict(base)
@@ -169,12 +230,19 @@ def _check_dist_writable(dist: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=dist, prefix=".mlc-devops-probe-"):
             pass
     except OSError as exc:
-        raise PrerequisiteMissing(f"dist directory {dist} is not writable: {exc.strerror or exc}",
-                                  hint="pass --dist to a writable directory") from None
+        raise PrerequisiteMissing(
+            f"dist directory {dist} is not writable: {exc.strerror or exc}", hint="pass --dist to a writable directory"
+        ) from None
 
 
-def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, *,
-          clean_dist: bool = False, wait: bool = False) -> BuildResult:
+def build(
+    opts: options.BuildOptions,
+    env: Mapping[str, str],
+    console: Console,
+    *,
+    clean_dist: bool = False,
+    wait: bool = False,
+) -> BuildResult:
     ws = workspace.detect(opts.source, opts.layout)
     plat = platforms.current()
     console.say(f"source:   {ws.root}")
@@ -184,8 +252,12 @@ def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, 
 
     with console.phase("preflight"):
         results = checks.run_checks(
-            ws, opts.config, env, build_isolation=opts.build_isolation,
-            tvm_source_dir_explicit=opts.origins.get("tvm_source_dir", options.Resolved(None, "default")).origin != "default",
+            ws,
+            opts.config,
+            env,
+            build_isolation=opts.build_isolation,
+            tvm_source_dir_explicit=opts.origins.get("tvm_source_dir", options.Resolved(None, "default")).origin
+            != "default",
         )
         for check in results:
             if check.status == "warn":
@@ -193,7 +265,8 @@ def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, 
         bad = checks.blocking(results)
         if bad:
             raise PrerequisiteMissing(
-                f"{bad[0].name}: {bad[0].detail}", hint=bad[0].fix,
+                f"{bad[0].name}: {bad[0].detail}",
+                hint=bad[0].fix,
                 detail="\n".join(checks.format_check(c) for c in bad),
             )
     dist = opts.dist_dir if opts.dist is None or opts.dist.is_absolute() else Path.cwd() / opts.dist
@@ -202,7 +275,7 @@ def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, 
     build_dir = ws.build_dir
     fsutil.ensure_dir(build_dir, "build directory")
 
-    with lock.workspace_lock(build_dir, wait=wait, on_wait=console.say):
+    with lock.workspace_lock(build_dir, wait=wait, on_wait=console.say), contextlib.ExitStack() as cleanup:
         with console.phase("config"):
             config_path = build_dir / "config.cmake"
             fsutil.write_text_atomic(config_path, backends.render(opts.config))
@@ -212,15 +285,26 @@ def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, 
                     f"{ws.root / 'config.cmake'} is ignored: CMakeLists.txt includes build/config.cmake first, "
                     "and mlc-devops writes that one from your options"
                 )
-        launcher = cache.choose(opts.cache, ccache=run_mod.which("ccache", env), sccache=run_mod.which("sccache", env), env=env)
-        console.say(f"    compiler cache: {launcher.kind}")
-        archs = opts.config.cuda_architectures
-        build_env = build_environment(
-            env, jobs=opts.jobs, launcher_vars=cache.launcher_env(launcher, ws.root, env),
-            source_date_epoch=workspace.git_commit_time(ws.root, env),
-            cuda_threads=min(opts.jobs, max(1, len(archs))) if "cuda" in opts.config.backends else None,
+        launcher = cache.choose(
+            opts.cache,
+            ccache=run_mod.which("ccache", env),
+            sccache=run_mod.which("sccache", env),
+            env=env,
+            remote=opts.cache_remote,
         )
-        stats_before = cache.read_stats(launcher, build_env)
+        wiring = cache.wire(launcher, ws.root, env, remote=opts.cache_remote)
+        console.say(f"    compiler cache: {cache.describe(wiring)}")
+        archs = opts.config.cuda_architectures
+        capacity = options.default_jobs(options.cpu_count(), options.memory_bytes())
+        build_env = build_environment(
+            env,
+            jobs=opts.jobs,
+            launcher_vars=wiring.env,
+            source_date_epoch=workspace.git_commit_time(ws.root, env),
+            cuda_threads=nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
+        )
+        stats_before = cache.begin(wiring, build_env)  # sccache: this build's own server and settings
+        cleanup.callback(cache.end, wiring, build_env)
         wheelhouse = build_dir / WHEELHOUSE
         shutil.rmtree(wheelhouse, ignore_errors=True)
         wheelhouse.mkdir(parents=True)
@@ -259,14 +343,22 @@ def build(opts: options.BuildOptions, env: Mapping[str, str], console: Console, 
                 "commit_time": workspace.git_commit_time(ws.root, env),
             },
             "submodules": _submodules(ws.root, env),
-            "tool_versions": tools.versions(["cmake", "ninja", "c++", "cargo", "rustc"] +
-                                            (["nvcc"] if "cuda" in opts.config.backends else []) +
-                                            ([launcher.kind] if launcher.kind != "none" else []), env),
+            "tool_versions": tools.versions(
+                ["cmake", "ninja", "c++", "cargo", "rustc"]
+                + (["nvcc"] if "cuda" in opts.config.backends else [])
+                + ([launcher.kind] if launcher.kind != "none" else []),
+                env,
+            ),
             "phases": dict(console.timings),
             "started": started,
             "finished": utc_now(),
             "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
-            "compiler_cache": _cache_report(launcher, stats_before, stats_after),
+            "compiler_cache": cache.report(
+                wiring,
+                stats_before,
+                stats_after,
+                compile_steps=cache.count_compile_steps(log_path.read_text(encoding="utf-8", errors="replace")),
+            ),
         }
         target = _publish(wheel, report, dist, ws.project_name, console, clean_dist=clean_dist)
     return BuildResult(target, target.with_name(target.name + REPORT_SUFFIX), report)
@@ -283,40 +375,84 @@ def _stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
     return on_line
 
 
-def _build_root(ws: workspace.Workspace, opts: options.BuildOptions, env: dict[str, str], wheelhouse: Path,
-                console: Console, log: Any) -> None:
-    cmd = root_wheel_command(sys.executable, ws.root, wheelhouse, opts.config.build_type, isolation=opts.build_isolation)
+def _build_root(
+    ws: workspace.Workspace,
+    opts: options.BuildOptions,
+    env: dict[str, str],
+    wheelhouse: Path,
+    console: Console,
+    log: Any,
+) -> None:
+    cmd = root_wheel_command(
+        sys.executable, ws.root, wheelhouse, opts.config.build_type, isolation=opts.build_isolation
+    )
     console.say("==> prepare (pip and the isolated build environment)" if opts.build_isolation else "==> prepare")
     clock = PhaseClock(console, SKBUILD_MARKERS, "prepare")
     try:
-        run_mod.run(cmd, cwd=ws.root, env=env, capture=False, log=log, on_line=_stream(console, log, [clock]),
-                    what="pip wheel (scikit-build-core)")
+        run_mod.run(
+            cmd,
+            cwd=ws.root,
+            env=env,
+            capture=False,
+            log=log,
+            on_line=_stream(console, log, [clock]),
+            what="pip wheel (scikit-build-core)",
+        )
     finally:
         clock.finish()
 
 
-def _build_legacy(ws: workspace.Workspace, opts: options.BuildOptions, env: dict[str, str], wheelhouse: Path,
-                  console: Console, log: Any) -> None:
+def _build_legacy(
+    ws: workspace.Workspace,
+    opts: options.BuildOptions,
+    env: dict[str, str],
+    wheelhouse: Path,
+    console: Console,
+    log: Any,
+) -> None:
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
     with console.phase("configure"):
-        run_mod.run(legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator),
-                    cwd=ws.root, env=env, capture=False, log=log, what="cmake configure")
+        run_mod.run(
+            legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator),
+            cwd=ws.root,
+            env=env,
+            capture=False,
+            log=log,
+            what="cmake configure",
+        )
     with console.phase("compile"):
-        run_mod.run(legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type), cwd=ws.root, env=env,
-                    capture=False, log=log, on_line=_stream(console, log), what="cmake --build")
+        run_mod.run(
+            legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type),
+            cwd=ws.root,
+            env=env,
+            capture=False,
+            log=log,
+            on_line=_stream(console, log),
+            what="cmake --build",
+        )
     with console.phase("package"):
-        run_mod.run(legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=opts.build_isolation),
-                    cwd=ws.python_dir, env=env, capture=False, log=log, what="pip wheel python/")
+        run_mod.run(
+            legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=opts.build_isolation),
+            cwd=ws.python_dir,
+            env=env,
+            capture=False,
+            log=log,
+            what="pip wheel python/",
+        )
 
 
-def _repair(wheel: Path, opts: options.BuildOptions, plat: platforms.Platform, env: dict[str, str], console: Console) -> Path:
+def _repair(
+    wheel: Path, opts: options.BuildOptions, plat: platforms.Platform, env: dict[str, str], console: Console
+) -> Path:
     if not plat.can_repair:
         console.say(f"    repair: not needed on {plat.name}; the wheel ships as built")
         return wheel
     with console.phase("repair"):
         auditwheel = run_mod.which("auditwheel", env)
         if auditwheel is None:
-            raise PrerequisiteMissing("--repair needs auditwheel", hint="pip install auditwheel (and apt-get install patchelf)")
+            raise PrerequisiteMissing(
+                "--repair needs auditwheel", hint="pip install auditwheel (and apt-get install patchelf)"
+            )
         out_dir = wheel.parent / "repaired"
         shutil.rmtree(out_dir, ignore_errors=True)
         run_mod.run(repair_command(wheel, out_dir, opts.config.backends, auditwheel), env=env, what="auditwheel repair")
@@ -327,7 +463,9 @@ def _repair(wheel: Path, opts: options.BuildOptions, plat: platforms.Platform, e
         return repaired[0]
 
 
-def _publish(wheel: Path, report: dict[str, Any], dist: Path, project: str, console: Console, *, clean_dist: bool) -> Path:
+def _publish(
+    wheel: Path, report: dict[str, Any], dist: Path, project: str, console: Console, *, clean_dist: bool
+) -> Path:
     target = dist / wheel.name
     stale = stale_wheels([p.name for p in dist.glob("*.whl")], project, wheel.name)
     if stale:
@@ -359,17 +497,8 @@ def _submodules(root: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:
     modules = workspace.parse_gitmodules(gitmodules.read_text(encoding="utf-8")) if gitmodules.is_file() else []
     states = {s.path: s for s in workspace.submodule_states(root, env)}
     return [
-        {"path": m.path, "url": m.url, "commit": states[m.path].commit if m.path in states else None}
-        for m in modules
+        {"path": m.path, "url": m.url, "commit": states[m.path].commit if m.path in states else None} for m in modules
     ]
-
-
-def _cache_report(launcher: cache.Launcher, before: cache.Stats | None, after: cache.Stats | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": launcher.kind}
-    if before is not None and after is not None:
-        delta = after.minus(before)
-        out.update({"hits": delta.hits, "misses": delta.misses})
-    return out
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:

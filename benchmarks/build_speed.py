@@ -1,0 +1,375 @@
+"""How fast ``mlc-devops build`` is on a scalable stand-in, and what the tool itself costs.
+
+    python benchmarks/build_speed.py [--n 300] [--out build-speed.json] [--markdown docs/build-speed.md]
+
+On a fresh copy of the stand-in with N generated translation units
+(benchmarks/scalable_standin.py), with an empty compiler cache of its own:
+
+1. cold: no build/, no cargo target, empty cache;
+2. warm: after a clean (``rm -rf build/``), cache and cargo target kept;
+3. no-op: nothing changed;
+4. one file: one translation unit edited (a real code change);
+5. overhead: ``mlc-devops build`` against plain ``pip wheel --no-deps -w dist .`` on the same tree,
+   alternated, in the same state before each run (after a clean, cache warm; and no-op). Plain pip
+   gets the environment the tool would give the build (launcher, cache settings, jobs, cargo target
+   dir), so the ratio is what the tool adds: preflight, config, validation, report.
+
+Targets (issue 7): warm <= 20% of cold, no-op <= 10% of cold, tool overhead <= 5%.
+Writes every run and a summary as JSON; ``--markdown FILE`` replaces the table between the
+``<!-- build-speed:begin -->`` and ``<!-- build-speed:end -->`` markers in FILE. Not part of the
+test suite: it takes minutes (N=300 on 2 cores: about ten).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "src"))
+
+import scalable_standin  # noqa: E402
+
+from mlc_devops import cache, options  # noqa: E402
+
+TARGETS = {"warm": 0.20, "noop": 0.10, "overhead": 0.05}
+BEGIN, END = "<!-- build-speed:begin -->", "<!-- build-speed:end -->"
+TOOL_VARS = ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER")
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """The caller's environment without cache or MLC settings, the benchmark's own cache dirs added."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CCACHE_", "SCCACHE_", "MLC_", "CMAKE_")) and k not in TOOL_VARS
+    }
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(extra)
+    return env
+
+
+class Bench:
+    def __init__(self, ws: Path, work: Path, env: dict[str, str], cache_kind: str, jobs: int, isolation: bool) -> None:
+        self.ws, self.work, self.env = ws, work, env
+        self.cache_kind, self.jobs, self.isolation = cache_kind, jobs, isolation
+        self.runs: list[dict[str, Any]] = []
+        self.tool_dist = work / "dist-tool"
+        self.pip_dist = work / "dist-pip"
+
+    def clean(self) -> None:
+        shutil.rmtree(self.ws / "build", ignore_errors=True)
+
+    def tool(self, scenario: str, *, isolation: bool | None = None) -> dict[str, Any]:
+        shutil.rmtree(self.tool_dist, ignore_errors=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "mlc_devops",
+            "build",
+            "--source",
+            str(self.ws),
+            "--dist",
+            str(self.tool_dist),
+            "--cache",
+            self.cache_kind,
+            "--jobs",
+            str(self.jobs),
+            "--json",
+        ]
+        if not (self.isolation if isolation is None else isolation):
+            cmd.append("--no-build-isolation")
+        seconds, proc = self._timed(cmd, cwd=self.work)
+        report = json.loads(proc.stdout)
+        run = {
+            "scenario": scenario,
+            "command": "mlc-devops build",
+            "seconds": seconds,
+            "phases": report["phases"],
+            "compiler_cache": report["compiler_cache"],
+        }
+        return self._record(run)
+
+    def pip(self, scenario: str, env: dict[str, str]) -> dict[str, Any]:
+        shutil.rmtree(self.pip_dist, ignore_errors=True)
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(self.pip_dist), "."]
+        if not self.isolation:
+            cmd.append("--no-build-isolation")
+        seconds, _proc = self._timed(cmd, cwd=self.ws, env=env)
+        wheels = list(self.pip_dist.glob("*.whl"))
+        if len(wheels) != 1:
+            raise SystemExit(f"build_speed: pip wheel made {len(wheels)} wheels, not one")
+        return self._record({"scenario": scenario, "command": "pip wheel", "seconds": seconds})
+
+    def _timed(
+        self, cmd: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None
+    ) -> tuple[float, subprocess.CompletedProcess[str]]:
+        started = time.perf_counter()
+        proc = subprocess.run(list(cmd), cwd=cwd, env=env or self.env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+            raise SystemExit(f"build_speed: {' '.join(cmd[:6])} ... failed with exit code {proc.returncode}")
+        return round(seconds, 3), proc
+
+    def _record(self, run: dict[str, Any]) -> dict[str, Any]:
+        self.runs.append(run)
+        cc = run.get("compiler_cache", {})
+        stats = f"  steps {cc.get('compile_steps')}, hits {cc.get('hits')}, misses {cc.get('misses')}" if cc else ""
+        print(f"  {run['scenario']:<16} {run['command']:<17} {run['seconds']:8.2f} s{stats}", flush=True)
+        return run
+
+    def pip_env(self) -> dict[str, str]:
+        """What the tool adds to the build's environment, for plain pip: like with like."""
+        path = shutil.which(self.cache_kind, path=self.env["PATH"])
+        launcher = cache.Launcher(self.cache_kind, path) if path else cache.Launcher("none", None)
+        extra = cache.launcher_env(launcher, self.ws, self.env)
+        extra.pop("SCCACHE_SERVER_PORT", None)
+        return {**self.env, **extra, "CMAKE_BUILD_PARALLEL_LEVEL": str(self.jobs)}
+
+
+def median(runs: list[dict[str, Any]], scenario: str, command: str = "mlc-devops build") -> float:
+    seconds = [float(r["seconds"]) for r in runs if r["scenario"] == scenario and r["command"] == command]
+    return round(statistics.median(seconds), 3)
+
+
+# Phases of a tool run that are the tool's own work (the rest is pip, CMake and the compilers).
+OWN_PHASES = ("preflight", "config", "validate")
+
+
+def own_seconds(run: dict[str, Any]) -> float:
+    """The tool's own work in one run: its own phases, and whatever no phase timed (start-up, the
+    cache counts, the report, publishing): wall time minus every phase."""
+    phases: dict[str, float] = run["phases"]
+    return float(sum(phases.get(p, 0.0) for p in OWN_PHASES) + run["seconds"] - sum(phases.values()))
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    cold = median(runs, "cold")
+    out: dict[str, Any] = {"cold_s": cold}
+    for name in ("warm", "noop", "one-file"):
+        seconds = median(runs, name)
+        out[f"{name}_s"] = seconds
+        out[f"{name}_vs_cold"] = round(seconds / cold, 4)
+    if any(r["scenario"] == "noop-no-isolation" for r in runs):
+        out["noop-no-isolation_s"] = median(runs, "noop-no-isolation")
+        out["noop-no-isolation_vs_cold"] = round(out["noop-no-isolation_s"] / cold, 4)
+    out["steps"] = {}
+    for run in runs:
+        cc = run.get("compiler_cache")
+        if cc and run["scenario"] not in out["steps"]:
+            out["steps"][run["scenario"]] = {k: cc.get(k) for k in ("compile_steps", "hits", "misses")}
+    for name in ("pair-warm", "pair-noop"):
+        tool, pip = median(runs, name), median(runs, name, "pip wheel")
+        out[f"{name}_tool_s"], out[f"{name}_pip_s"] = tool, pip
+        out[f"{name}_overhead"] = round(tool / pip - 1, 4)
+        out[f"{name}_overhead_s"] = round(tool - pip, 3)
+        fastest = {
+            c: min(r["seconds"] for r in runs if r["scenario"] == name and r["command"] == c)
+            for c in ("mlc-devops build", "pip wheel")
+        }
+        out[f"{name}_overhead_min"] = round(fastest["mlc-devops build"] / fastest["pip wheel"] - 1, 4)
+        own = statistics.median(own_seconds(r) for r in runs if r["scenario"] == name and "phases" in r)
+        out[f"{name}_own_s"] = round(own, 3)
+        out[f"{name}_own_vs_pip"] = round(own / pip, 4)
+    out["targets"] = {
+        "warm": {"limit": TARGETS["warm"], "value": out["warm_vs_cold"], "met": out["warm_vs_cold"] <= TARGETS["warm"]},
+        "noop": {"limit": TARGETS["noop"], "value": out["noop_vs_cold"], "met": out["noop_vs_cold"] <= TARGETS["noop"]},
+        "overhead": {
+            "limit": TARGETS["overhead"],
+            "value": out["pair-warm_overhead"],
+            "met": out["pair-warm_overhead"] <= TARGETS["overhead"],
+        },
+    }
+    return out
+
+
+def machine(jobs: int, cache_kind: str) -> dict[str, Any]:
+    def version(cmd: list[str]) -> str | None:
+        try:
+            text = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+        except OSError:
+            return None
+        return text.splitlines()[0].strip() if text.strip() else None
+
+    memory = options.memory_bytes()
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cores": options.cpu_count(),
+        "memory_gib": round(memory / options.GB, 1) if memory else None,
+        "jobs": jobs,
+        "compiler": version(["c++", "--version"]),
+        "cmake": version(["cmake", "--version"]),
+        "cache": version([cache_kind, "--version"]),
+        "cargo": version(["cargo", "--version"]),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    s, m, p = result["summary"], result["machine"], result["parameters"]
+    yes = {True: "met", False: "**not met**"}
+    t = s["targets"]
+
+    def steps(name: str) -> str:
+        st = s["steps"].get(name, {})
+        return f"{st.get('compile_steps')} | {st.get('hits')} | {st.get('misses')}"
+
+    rows = [
+        "| scenario | seconds | vs cold | compile steps | cache hits | misses | target | |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+        f"| cold: empty cache, no build/ | {s['cold_s']:.1f} | 100% | {steps('cold')} | | |",
+        f"| warm: after `rm -rf build/`, cache kept | {s['warm_s']:.1f} | {s['warm_vs_cold']:.1%} | "
+        f"{steps('warm')} | <= 20% | {yes[t['warm']['met']]} |",
+        f"| no-op rebuild | {s['noop_s']:.1f} | {s['noop_vs_cold']:.1%} | {steps('noop')} | <= 10% | "
+        f"{yes[t['noop']['met']]} |",
+        f"| one file changed | {s['one-file_s']:.1f} | {s['one-file_vs_cold']:.1%} | {steps('one-file')} | | |",
+    ]
+    if "noop-no-isolation_s" in s:
+        rows.append(
+            f"| no-op rebuild, `--no-build-isolation` | {s['noop-no-isolation_s']:.1f} | "
+            f"{s['noop-no-isolation_vs_cold']:.1%} | {steps('noop-no-isolation')} | | |"
+        )
+    rows += [
+        "",
+        "| side by side, alternated | `mlc-devops build` | `pip wheel --no-deps -w dist .` | overhead | target | |",
+        "|---|---:|---:|---:|---|---|",
+        f"| after a clean, cache warm | {s['pair-warm_tool_s']:.2f} s | {s['pair-warm_pip_s']:.2f} s | "
+        f"{s['pair-warm_overhead']:+.1%} ({s['pair-warm_overhead_s']:+.2f} s) | <= 5% | {yes[t['overhead']['met']]} |",
+        f"| no-op | {s['pair-noop_tool_s']:.2f} s | {s['pair-noop_pip_s']:.2f} s | "
+        f"{s['pair-noop_overhead']:+.1%} ({s['pair-noop_overhead_s']:+.2f} s) | | |",
+        "",
+        f"Fastest runs instead of medians: {s['pair-warm_overhead_min']:+.1%} after a clean, "
+        f"{s['pair-noop_overhead_min']:+.1%} as a no-op. The tool's own work, accounted in its runs "
+        f"(preflight, config, validation, and what no phase times: start-up, cache counts, report): "
+        f"{s['pair-warm_own_s']:.2f} s, {s['pair-warm_own_vs_pip']:.1%} of plain pip's warm build here.",
+        "",
+        f"N = {p['n']} generated translation units (+ the stand-in's 4 C++ files and its Rust crate), "
+        f"cache {p['cache']}, {p['jobs']} jobs, {m['cores']} cores, {m['memory_gib']} GiB; "
+        f"{p['reps']} repetitions (medians); build isolation {'on' if p['isolation'] else 'off'}; "
+        f"{m['compiler']}; {m['cache']}; measured {result['finished']}.",
+    ]
+    return "\n".join(rows)
+
+
+def write_markdown(path: Path, text: str) -> None:
+    doc = path.read_text(encoding="utf-8") if path.exists() else f"{BEGIN}\n{END}\n"
+    if BEGIN not in doc or END not in doc:
+        raise SystemExit(f"build_speed: {path} has no {BEGIN} ... {END} markers")
+    head, _, rest = doc.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="mlc-build-speed-", dir=args.workdir))
+    jobs = args.jobs or options.default_jobs(options.cpu_count(), options.memory_bytes())
+    env = clean_env({"CCACHE_DIR": str(work / "ccache"), "SCCACHE_DIR": str(work / "sccache")})
+    try:
+        ws = scalable_standin.generate(work / "mlc-llm", args.n)
+        print(f"build_speed: N={args.n}, cache {args.cache}, {jobs} jobs, in {work}", flush=True)
+        bench = Bench(ws, work, env, args.cache, jobs, not args.no_build_isolation)
+        started = dt.datetime.now(dt.timezone.utc)
+        bench.tool("cold")
+        for _ in range(args.reps):
+            bench.clean()
+            bench.tool("warm")
+        for _ in range(args.reps):
+            bench.tool("noop")
+        for rev in range(args.reps):
+            scalable_standin.edit_one(ws, (rev * 37) % max(1, args.n), rev)
+            bench.tool("one-file")
+        pip_env = bench.pip_env()
+        for _ in range(args.reps):  # alternated, each after a clean with the cache warm
+            bench.clean()
+            bench.tool("pair-warm")
+            bench.clean()
+            bench.pip("pair-warm", pip_env)
+        for _ in range(args.reps):
+            bench.tool("pair-noop")
+            bench.pip("pair-noop", pip_env)
+        if not args.no_build_isolation:
+            # scikit-build-core clears build/CMakeCache.txt and build/CMakeFiles when the isolated
+            # environment's path changes, which pip's isolation does on every build: the root
+            # project's objects are compiled again (cache hits). Without isolation, a no-op is one.
+            bench.tool("prime-no-isolation", isolation=False)
+            for _ in range(args.reps):
+                bench.tool("noop-no-isolation", isolation=False)
+        result = {
+            "schema": "mlc-devops/build-speed/v1",
+            "parameters": {
+                "n": args.n,
+                "cache": args.cache,
+                "jobs": jobs,
+                "reps": args.reps,
+                "isolation": not args.no_build_isolation,
+            },
+            "machine": machine(jobs, args.cache),
+            "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "finished": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "runs": bench.runs,
+        }
+        result["summary"] = summarise(bench.runs)
+        return result
+    finally:
+        if args.keep:
+            print(f"build_speed: kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=scalable_standin.DEFAULT_N,
+        help=f"generated translation units (default {scalable_standin.DEFAULT_N})",
+    )
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each warm scenario (default 3)")
+    parser.add_argument(
+        "--cache", choices=("ccache", "sccache"), default="ccache", help="compiler cache (default ccache)"
+    )
+    parser.add_argument("--jobs", type=int, help="parallel jobs (default: the tool's, cores capped by memory)")
+    parser.add_argument("--no-build-isolation", action="store_true", help="both sides build without isolation")
+    parser.add_argument(
+        "--out", type=Path, default=Path("build-speed.json"), help="JSON result (default ./build-speed.json)"
+    )
+    parser.add_argument("--markdown", type=Path, help="replace the marked table in this markdown file")
+    parser.add_argument("--workdir", help="where the temporary tree goes (default: the system's temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated tree and caches")
+    parser.add_argument(
+        "--from-json", type=Path, metavar="FILE", help="measure nothing: summarise the runs of an earlier result again"
+    )
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.reps < 1:
+        parser.error("--n and --reps must be at least 1")
+    if args.from_json:
+        result = json.loads(args.from_json.read_text(encoding="utf-8"))
+        result["summary"] = summarise(result["runs"])
+    else:
+        result = run(args)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    text = table(result)
+    print(text)
+    if args.markdown:
+        write_markdown(args.markdown, text)
+    print(f"build_speed: wrote {args.out}" + (f" and {args.markdown}" if args.markdown else ""))
+    return 0 if all(t["met"] for t in result["summary"]["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
