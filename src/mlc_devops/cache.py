@@ -249,6 +249,25 @@ def launcher_env(
     return out
 
 
+def launcher_defines(launcher: Launcher, *, windows: bool) -> dict[str, str]:
+    """CMake definitions that set the launcher on every configure, so switching --cache on an existing
+    build/ takes effect (CMake otherwise keeps the first launcher in its cache). Empty: no launcher.
+
+    Visual Studio generators ignore CMAKE_<LANG>_COMPILER_LAUNCHER; there sccache replaces cl.exe
+    through MSBuild properties instead, with debug information embedded (/Z7), which it can cache.
+    """
+    value = launcher.path or ""
+    out = {f"CMAKE_{lang}_COMPILER_LAUNCHER": value for lang in ("C", "CXX", "CUDA")}
+    if windows and launcher.kind == "sccache" and launcher.path:
+        folder, _, exe = launcher.path.replace("/", "\\").rpartition("\\")
+        out["CMAKE_VS_GLOBALS"] = ";".join(
+            (f"CLToolExe={exe}", f"CLToolPath={folder}", "TrackFileAccess=false", "UseMultiToolTask=true")
+        )
+        out["CMAKE_MSVC_DEBUG_INFORMATION_FORMAT"] = "Embedded"
+        out["CMAKE_POLICY_DEFAULT_CMP0141"] = "NEW"
+    return out
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

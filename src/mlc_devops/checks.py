@@ -233,7 +233,7 @@ def run_checks(
     config: CMakeConfig,
     env: Mapping[str, str],
     *,
-    build_isolation: bool = True,
+    build_isolation: bool | None = None,
     tvm_source_dir_explicit: bool = False,
 ) -> list[Check]:
     windows = sys.platform.startswith("win")
@@ -246,7 +246,8 @@ def run_checks(
         if found_floor is not None and found_floor[0] > floor:
             floor, floor_file = found_floor[0], str(found_floor[1].relative_to(ws.root))
     cmake_raw = tools.probe("cmake", env)
-    pip_can_provide = ws is not None and ws.layout == "root" and build_isolation
+    # With isolation (or auto, which falls back to it), pip fetches a new enough cmake itself.
+    pip_can_provide = ws is not None and ws.layout == "root" and build_isolation is not False
     checks.append(verdict_cmake(tools.parse_version(cmake_raw), floor, floor_file, pip_can_provide=pip_can_provide))
     checks.append(
         verdict_generator(

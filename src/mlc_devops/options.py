@@ -60,7 +60,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("layout", "MLC_LAYOUT", lambda: "auto", "source layout: " + ", ".join(LAYOUT_CHOICES)),
         Setting("repair", "MLC_REPAIR", lambda: "0", "repair the wheel with auditwheel (Linux)"),
-        Setting("build_isolation", "MLC_BUILD_ISOLATION", lambda: "1", "pip build isolation for the root layout"),
+        Setting(
+            "build_isolation",
+            "MLC_BUILD_ISOLATION",
+            lambda: "auto",
+            "pip build isolation: auto (off when the build backend and a new enough cmake are here), yes, no",
+        ),
     )
 }
 
@@ -175,7 +180,7 @@ class BuildOptions:
     cache: str
     layout: str
     repair: bool
-    build_isolation: bool
+    build_isolation: bool | None  # None: decide per build (commands.build.choose_isolation)
     origins: dict[str, Resolved] = field(default_factory=dict, compare=False)
     cache_remote: str | None = None
 
@@ -231,7 +236,9 @@ def resolve(
         cache=cache,
         layout=layout,
         repair=_truthy(raw["repair"].value, "repair"),
-        build_isolation=_truthy(raw["build_isolation"].value, "build isolation"),
+        build_isolation=None
+        if (raw["build_isolation"].value or "auto").lower() == "auto"
+        else _truthy(raw["build_isolation"].value, "build isolation"),
         origins=raw,
         cache_remote=raw["cache_remote"].value or None,
     )

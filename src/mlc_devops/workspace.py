@@ -270,3 +270,44 @@ def cmake_floor(root: Path) -> tuple[tuple[int, ...], Path] | None:
 
 def version_text(version: tuple[int, ...]) -> str:
     return ".".join(str(v) for v in version)
+
+
+# --- the build backend --------------------------------------------------------------
+
+# pip's assumption for a project without [build-system] (PEP 517's legacy fallback).
+LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
+
+
+def build_requirements(ws: Workspace) -> list[str]:
+    """What pip would install into an isolated build environment for this layout."""
+    if ws.layout == "root":
+        pyproject = ws.pyproject or {}
+    else:
+        path = ws.python_dir / "pyproject.toml"
+        pyproject = load_pyproject(path) if path.is_file() else {}
+    requires = pyproject.get("build-system", {}).get("requires")
+    if isinstance(requires, list) and all(isinstance(r, str) for r in requires):
+        return list(requires)
+    return list(LEGACY_BUILD_REQUIRES)
+
+
+def requirements_met(requirements: Iterable[str]) -> bool:
+    """Whether this interpreter already has every requirement (markers honoured)."""
+    from importlib import metadata  # noqa: PLC0415
+
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            return False
+        if req.marker is not None and not req.marker.evaluate():
+            continue
+        try:
+            installed = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            return False
+        if installed not in req.specifier:
+            return False
+    return True

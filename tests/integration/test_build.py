@@ -27,7 +27,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ws = make_git_workspace(base)
     dist = base / "dist"
     proc = subprocess.run(
-        [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist)],
+        # upstream's exact path: pip's isolated environment, CMake 4 from PyPI
+        [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist), "--build-isolation"],
         capture_output=True,
         text=True,
         timeout=900,
@@ -62,6 +63,7 @@ def test_report_records_layout_commits_and_digest(built: dict[str, Path]) -> Non
     assert report["schema"] == "mlc-devops/build-report/v1"
     assert report["layout"] == "root"
     assert report["backends"] == ["cpu"]
+    assert report["build_isolation"] is True
     assert report["wheel"]["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
     assert len(report["source"]["commit"]) == 40
     paths = {s["path"]: s["commit"] for s in report["submodules"]}
@@ -197,3 +199,22 @@ def test_stale_wheel_in_dist_is_reported_and_cleaned(built: dict[str, Path], cli
     assert proc.returncode == 0, proc.stderr
     assert not old.exists()
     assert len(list(dist.glob("*.whl"))) == 1
+
+
+def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    if shutil.which("ccache") is None:
+        pytest.skip("needs ccache")
+    args = ("build", str(plain_workspace), "--no-build-isolation", "--dist", str(tmp_path / "dist"))
+    assert cli(*args, "--cache", "ccache").returncode == 0
+    cache_file = plain_workspace / "build" / "CMakeCache.txt"
+    assert "CMAKE_CXX_COMPILER_LAUNCHER:UNINITIALIZED=" + shutil.which("ccache") in cache_file.read_text() or (
+        "CMAKE_CXX_COMPILER_LAUNCHER:STRING=" + shutil.which("ccache") in cache_file.read_text()
+    )
+    proc = cli(*args, "--cache", "none")
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in cache_file.read_text().splitlines() if ln.startswith("CMAKE_CXX_COMPILER_LAUNCHER:")]
+    assert lines and lines[0].endswith("="), lines
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    report = json.loads(wheel.with_name(wheel.name + ".build.json").read_text())
+    assert report["compiler_cache"]["kind"] == "none"
+    assert report["build_isolation"] is False

@@ -126,3 +126,31 @@ def test_cache_stats_parsers() -> None:
     assert cache.parse_ccache_stats(text) == cache.Stats(5, 4)
     sc = '{"stats": {"cache_hits": {"counts": {"C/C++": 7}}, "cache_misses": {"counts": {"C/C++": 1, "CUDA": 1}}}}'
     assert cache.parse_sccache_stats(sc) == cache.Stats(7, 2)
+
+
+def test_isolation_auto_is_off_only_when_backend_and_cmake_are_here() -> None:
+    assert build.choose_isolation(None, backend_here=True, cmake_ok=True) is False
+    assert build.choose_isolation(None, backend_here=False, cmake_ok=True) is True
+    assert build.choose_isolation(None, backend_here=True, cmake_ok=False) is True
+    assert build.choose_isolation(True, backend_here=True, cmake_ok=True) is True
+    assert build.choose_isolation(False, backend_here=False, cmake_ok=False) is False
+
+
+def test_launcher_is_defined_on_every_configure_so_switching_cache_takes_effect() -> None:
+    ccache = cache.launcher_defines(cache.Launcher("ccache", "/usr/bin/ccache"), windows=False)
+    assert ccache == {f"CMAKE_{lang}_COMPILER_LAUNCHER": "/usr/bin/ccache" for lang in ("C", "CXX", "CUDA")}
+    none = cache.launcher_defines(cache.Launcher("none", None), windows=False)
+    assert set(none.values()) == {""}
+    cmd = build.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=True, defines=none)
+    assert "cmake.define.CMAKE_CXX_COMPILER_LAUNCHER=" in cmd
+    legacy = build.legacy_configure_command(Path("/s"), Path("/b"), "Release", "Ninja", ccache)
+    assert "-DCMAKE_C_COMPILER_LAUNCHER=/usr/bin/ccache" in legacy
+
+
+def test_sccache_under_visual_studio_replaces_cl_through_msbuild() -> None:
+    defines = cache.launcher_defines(cache.Launcher("sccache", "C:/tools/sccache.exe"), windows=True)
+    assert defines["CMAKE_VS_GLOBALS"] == (
+        "CLToolExe=sccache.exe;CLToolPath=C:\\tools;TrackFileAccess=false;UseMultiToolTask=true"
+    )
+    assert defines["CMAKE_MSVC_DEBUG_INFORMATION_FORMAT"] == "Embedded"
+    assert "CMAKE_VS_GLOBALS" not in cache.launcher_defines(cache.Launcher("ccache", "/c"), windows=True)

@@ -88,3 +88,20 @@ def test_detect_reads_the_build_dir_from_pyproject(tmp_path: Path) -> None:
     )
     ws = workspace.detect(tmp_path)
     assert ws.layout == "root" and ws.build_dir == tmp_path.resolve() / "out" and ws.project_version == "1.0"
+
+
+def test_build_requirements_and_whether_they_are_here(tmp_path: Path) -> None:
+    (tmp_path / "CMakeLists.txt").write_text("project(x)")
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["scikit-build-core>=0.10"]\n[tool.scikit-build]\n'
+    )
+    ws = workspace.detect(tmp_path)
+    assert workspace.build_requirements(ws) == ["scikit-build-core>=0.10"]
+    (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / "python").mkdir()
+    (tmp_path / "python" / "setup.py").write_text("")
+    assert workspace.build_requirements(workspace.detect(tmp_path)) == list(workspace.LEGACY_BUILD_REQUIRES)
+    assert workspace.requirements_met(["packaging>=20"]) is True
+    assert workspace.requirements_met(["packaging>=999"]) is False
+    assert workspace.requirements_met(["no-such-package-here"]) is False
+    assert workspace.requirements_met(["no-such-package-here; python_version < '3'"]) is True

@@ -83,6 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         const="0",
         help="build with the current environment's scikit-build-core/setuptools (offline)",
     )
+    parser.add_argument(
+        "--build-isolation",
+        dest="build_isolation",
+        action="store_const",
+        const="1",
+        help="build in pip's isolated environment, as upstream's CI does (env MLC_BUILD_ISOLATION; default auto)",
+    )
     parser.add_argument("--clean-dist", action="store_true", help="remove older wheels of this project from dist/")
     parser.add_argument(
         "--wait", action="store_true", help="wait for another build of this workspace instead of refusing"
@@ -92,7 +99,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # --- pure decisions -----------------------------------------------------------------
 
 
-def root_wheel_command(python: str, source: Path, wheelhouse: Path, build_type: str, *, isolation: bool) -> list[str]:
+def root_wheel_command(
+    python: str,
+    source: Path,
+    wheelhouse: Path,
+    build_type: str,
+    *,
+    isolation: bool,
+    defines: Mapping[str, str] | None = None,
+) -> list[str]:
     cmd = [
         python,
         "-m",
@@ -108,13 +123,21 @@ def root_wheel_command(python: str, source: Path, wheelhouse: Path, build_type: 
         "-C",
         f"cmake.build-type={build_type}",
     ]
+    for key, value in sorted((defines or {}).items()):
+        cmd += ["-C", f"cmake.define.{key}={value}"]
     if not isolation:
         cmd.append("--no-build-isolation")
     cmd.append(str(source))
     return cmd
 
 
-def legacy_configure_command(source: Path, build_dir: Path, build_type: str, generator: str | None) -> list[str]:
+def legacy_configure_command(
+    source: Path,
+    build_dir: Path,
+    build_type: str,
+    generator: str | None,
+    defines: Mapping[str, str] | None = None,
+) -> list[str]:
     cmd = [
         "cmake",
         "-S",
@@ -124,6 +147,7 @@ def legacy_configure_command(source: Path, build_dir: Path, build_type: str, gen
         f"-DCMAKE_BUILD_TYPE={build_type}",
         "-DCMAKE_POLICY_VERSION_MINIMUM=3.5",
     ]
+    cmd += [f"-D{key}={value}" for key, value in sorted((defines or {}).items())]
     if generator:
         cmd[1:1] = ["-G", generator]
     return cmd
@@ -139,6 +163,15 @@ def legacy_package_command(python: str, python_dir: Path, wheelhouse: Path, *, i
         cmd.append("--no-build-isolation")
     cmd.append(str(python_dir))
     return cmd
+
+
+def choose_isolation(requested: bool | None, *, backend_here: bool, cmake_ok: bool) -> bool:
+    """pip build isolation. Asked for: as asked. Auto: off when the build backend is importable here and
+    the cmake on PATH meets the tree's floor (an isolated build reconfigures from scratch every time,
+    since its temporary environment changes), on otherwise (pip then fetches what is missing)."""
+    if requested is not None:
+        return requested
+    return not (backend_here and cmake_ok)
 
 
 def choose_generator(*, windows: bool, ninja: bool) -> str | None:
@@ -269,6 +302,13 @@ def build(
                 hint=bad[0].fix,
                 detail="\n".join(checks.format_check(c) for c in bad),
             )
+        cmake_check = next((c for c in results if c.name == "cmake"), None)
+        isolation = choose_isolation(
+            opts.build_isolation,
+            backend_here=workspace.requirements_met(workspace.build_requirements(ws)),
+            cmake_ok=ws.layout == "legacy" or (cmake_check is not None and cmake_check.status == "ok"),
+        )
+        console.say(f"    pip build isolation: {'on' if isolation else 'off'}")
     dist = opts.dist_dir if opts.dist is None or opts.dist.is_absolute() else Path.cwd() / opts.dist
     dist = dist.resolve()
     _check_dist_writable(dist)
@@ -293,6 +333,7 @@ def build(
             remote=opts.cache_remote,
         )
         wiring = cache.wire(launcher, ws.root, env, remote=opts.cache_remote)
+        defines = cache.launcher_defines(launcher, windows=sys.platform.startswith("win"))
         console.say(f"    compiler cache: {cache.describe(wiring)}")
         archs = opts.config.cuda_architectures
         capacity = options.default_jobs(options.cpu_count(), options.memory_bytes())
@@ -312,9 +353,9 @@ def build(
         with open(log_path, "w", encoding="utf-8") as log:
             try:
                 if ws.layout == "root":
-                    _build_root(ws, opts, build_env, wheelhouse, console, log)
+                    _build_root(ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines)
                 else:
-                    _build_legacy(ws, opts, build_env, wheelhouse, console, log)
+                    _build_legacy(ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines)
             except BuildFailed as exc:
                 exc.hint = exc.hint or f"the full log is {log_path}"
                 raise
@@ -336,6 +377,7 @@ def build(
             "cuda_architectures": list(archs),
             "build_type": opts.config.build_type,
             "jobs": opts.jobs,
+            "build_isolation": isolation,
             "source": {
                 "path": str(ws.root),
                 "uri": _source_uri(ws.root, env),
@@ -382,11 +424,14 @@ def _build_root(
     wheelhouse: Path,
     console: Console,
     log: Any,
+    *,
+    isolation: bool,
+    defines: Mapping[str, str],
 ) -> None:
     cmd = root_wheel_command(
-        sys.executable, ws.root, wheelhouse, opts.config.build_type, isolation=opts.build_isolation
+        sys.executable, ws.root, wheelhouse, opts.config.build_type, isolation=isolation, defines=defines
     )
-    console.say("==> prepare (pip and the isolated build environment)" if opts.build_isolation else "==> prepare")
+    console.say("==> prepare (pip and the isolated build environment)" if isolation else "==> prepare")
     clock = PhaseClock(console, SKBUILD_MARKERS, "prepare")
     try:
         run_mod.run(
@@ -409,11 +454,14 @@ def _build_legacy(
     wheelhouse: Path,
     console: Console,
     log: Any,
+    *,
+    isolation: bool,
+    defines: Mapping[str, str],
 ) -> None:
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
     with console.phase("configure"):
         run_mod.run(
-            legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator),
+            legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator, defines),
             cwd=ws.root,
             env=env,
             capture=False,
@@ -432,7 +480,7 @@ def _build_legacy(
         )
     with console.phase("package"):
         run_mod.run(
-            legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=opts.build_isolation),
+            legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=isolation),
             cwd=ws.python_dir,
             env=env,
             capture=False,

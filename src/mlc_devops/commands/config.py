@@ -22,7 +22,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     resolved = options.resolve(_args.flags(args), env)
     text = backends.render(resolved.config)
     if args.show:
-        rows = {name: {"value": r.value, "from": r.origin} for name, r in resolved.origins.items()}
+        from mlc_devops.cache import mask  # noqa: PLC0415 - only for --show
+
+        rows = {
+            name: {"value": mask(r.value) if name == "cache_remote" else r.value, "from": r.origin}
+            for name, r in resolved.origins.items()
+        }
         if args.json:
             print(json.dumps({"schema": "mlc-devops/config/v1", "settings": rows, "config_cmake": text}, indent=2))
         else:

@@ -1,0 +1,385 @@
+"""``mlc-devops image``: build the container image, compute its tags, run an engine, make a base.
+
+- ``image build``: ``docker build`` of docker/Dockerfile with the right build arguments.
+- ``image tags --ref REF --sha SHA``: the tags docker/metadata-action gives that ref.
+- ``image engine start|stop|status``: a dockerd of our own, for machines without a service manager.
+- ``image base``: a base image from Debian packages (mmdebstrap, docker import): no registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlc_devops import __version__, container
+from mlc_devops import run as run_mod
+from mlc_devops.errors import PrerequisiteMissing, UsageError
+from mlc_devops.ui import Console
+
+
+def _late_common() -> argparse.ArgumentParser:
+    """--json and --debug after the action too; SUPPRESS keeps a value given before it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the result as JSON on stdout",
+    )
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    return common
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub.required = True
+    late = [_late_common()]
+
+    build = sub.add_parser("build", help="build the image (docker build -f docker/Dockerfile)", parents=late)
+    build.add_argument(
+        "--context",
+        help="folder with docker/Dockerfile (default: the nearest one above the current folder)",
+    )
+    build.add_argument("--file", help="Dockerfile (default: CONTEXT/docker/Dockerfile)")
+    build.add_argument(
+        "--tag",
+        "-t",
+        action="append",
+        dest="tags",
+        metavar="NAME[:TAG]",
+        help=f"image tag, repeatable (default {container.DEFAULT_IMAGE})",
+    )
+    build.add_argument("--python-version", help="PYTHON_VERSION build argument (default 3.13)")
+    build.add_argument("--base-image", help="BASE_IMAGE (default python:$PYTHON_VERSION-slim-bookworm)")
+    build.add_argument("--apt-mirror", help="APT_MIRROR: replaces http://deb.debian.org in the base's apt sources")
+    build.add_argument(
+        "--rust-source",
+        choices=container.RUST_SOURCES,
+        help="RUST_SOURCE: rustup (default) or debian's rustc/cargo",
+    )
+    build.add_argument("--rust-toolchain", help="RUST_TOOLCHAIN for rustup (default: the Dockerfile's pin)")
+    build.add_argument("--rustup-dist-server", help="RUSTUP_DIST_SERVER: a rustup mirror")
+    build.add_argument("--pip-index-url", help="PIP_INDEX_URL: a PyPI mirror")
+    build.add_argument(
+        "--ca-cert",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra CA certificate(s) to trust (PEM), repeatable",
+    )
+    build.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other build argument, repeatable",
+    )
+    build.add_argument("--label-version", help=f"org.opencontainers.image.version (default {__version__})")
+    build.add_argument("--revision", help="org.opencontainers.image.revision (default: git HEAD of the context)")
+    build.add_argument("--network", help="network for RUN steps, e.g. host")
+    build.add_argument(
+        "--builder",
+        choices=("auto", "classic", "buildkit"),
+        default="auto",
+        help="classic builder or BuildKit (default: docker's choice)",
+    )
+    build.add_argument(
+        "--docker",
+        default=None,
+        metavar="PROGRAM",
+        help="docker client (default docker; with --builder buildkit, one that can)",
+    )
+    build.add_argument("--no-cache", action="store_true", help="do not reuse cached layers")
+    build.add_argument("--pull", action="store_true", help="pull a newer base image")
+    build.add_argument("--dry-run", action="store_true", help="print the docker build command and stop")
+
+    tags = sub.add_parser("tags", help="print the tags docker/metadata-action gives a git ref", parents=late)
+    tags.add_argument(
+        "--ref",
+        required=True,
+        help="full git ref: refs/heads/main, refs/tags/v1.2.3, refs/pull/7/merge",
+    )
+    tags.add_argument("--sha", required=True, help="commit id")
+    tags.add_argument("--default-branch", default="main", help="the repository's default branch (default main)")
+    tags.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="prefix tags with this image name, repeatable",
+    )
+    tags.add_argument(
+        "--rule",
+        action="append",
+        default=None,
+        metavar="LINE",
+        help="a metadata-action tags line (default: the spec's rules)",
+    )
+    tags.add_argument(
+        "--flavor",
+        action="append",
+        default=None,
+        metavar="LINE",
+        help="a metadata-action flavor line (default: latest=false)",
+    )
+    tags.add_argument("--show-rules", action="store_true", help="print the rules and flavor in use and stop")
+
+    engine = sub.add_parser("engine", help="start, stop or check a dockerd of our own", parents=late)
+    engine.add_argument("engine_action", choices=("start", "stop", "status"), metavar="start|stop|status")
+    engine.add_argument(
+        "--data-root",
+        help=f"dockerd data root (env MLC_DOCKER_DATA_ROOT; {container.DEFAULT_ENGINE_ROOT})",
+    )
+    engine.add_argument(
+        "--run-dir",
+        help=f"socket, pid file, exec root (env MLC_DOCKER_RUN_DIR; {container.DEFAULT_ENGINE_RUN})",
+    )
+    engine.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the engine to answer")
+
+    base = sub.add_parser(
+        "base",
+        help="make a base image from Debian packages (mmdebstrap, docker import)",
+        parents=late,
+    )
+    base.add_argument("--suite", default="trixie", help="Debian suite (default trixie: Python 3.13)")
+    base.add_argument("--tag", default=None, help="image tag (default mlc-devops/base:SUITE)")
+    base.add_argument("--mirror", default=container.DEBIAN_MIRROR, help="Debian mirror")
+    base.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+
+
+def docker_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The docker client's environment.
+
+    DOCKER_HOST as given; else our engine's socket when it exists and no system engine's does.
+    """
+    out = dict(env)
+    if not out.get("DOCKER_HOST"):
+        ours = container.Engine.from_env(env)
+        if ours.socket.exists() and not Path("/var/run/docker.sock").exists():
+            out["DOCKER_HOST"] = ours.host
+    return out
+
+
+def _engine(args: argparse.Namespace, env: Mapping[str, str]) -> container.Engine:
+    default = container.Engine.from_env(env)
+    return container.Engine(
+        Path(args.data_root) if args.data_root else default.data_root,
+        Path(args.run_dir) if args.run_dir else default.run_dir,
+    )
+
+
+def _git_revision(context: Path, env: Mapping[str, str]) -> str | None:
+    if run_mod.which("git", env) is None:
+        return None
+    result = run_mod.run(["git", "-C", str(context), "rev-parse", "HEAD"], env=env, check=False)
+    text = result.output.strip()
+    return text if result.returncode == 0 and len(text) == 40 else None
+
+
+def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    console = Console.from_env(env)
+    context = Path(args.context) if args.context else container.find_context(Path.cwd())
+    if context is None:
+        raise UsageError(
+            "no docker/Dockerfile here or above",
+            hint="run in the mlc-devops checkout or pass --context DIR",
+        )
+    context = context.resolve()
+    dockerfile = Path(args.file).resolve() if args.file else context / container.DOCKERFILE
+    if not dockerfile.is_file():
+        raise UsageError(f"no Dockerfile at {dockerfile}")
+    build_args = container.image_build_args(
+        python_version=args.python_version,
+        base_image=args.base_image,
+        apt_mirror=args.apt_mirror,
+        rust_source=args.rust_source,
+        rust_toolchain=args.rust_toolchain,
+        rustup_dist_server=args.rustup_dist_server,
+        pip_index_url=args.pip_index_url,
+        version=args.label_version or __version__,
+        revision=args.revision or (None if args.dry_run else _git_revision(context, env)),
+        created=container.created_timestamp(env),
+        extra=args.build_arg,
+    )
+    tags = tuple(args.tags or (container.DEFAULT_IMAGE,))
+    certs = [Path(c) for c in args.ca_cert]
+    client_env = container.docker_build_env(args.builder, docker_env(env))
+    with tempfile.TemporaryDirectory(prefix="mlc-image-context-") as staging:
+        build_context = container.stage_context(context, Path(staging), certs) if certs else context
+        spec = container.ImageBuild(
+            context=build_context,
+            tags=tags,
+            dockerfile=(build_context / container.DOCKERFILE) if certs and not args.file else dockerfile,
+            build_args=build_args,
+            network=args.network,
+            builder=args.builder,
+            no_cache=args.no_cache,
+            pull=args.pull,
+        )
+        docker = args.docker or "docker"
+        if args.builder == "buildkit" and args.docker is None and not args.dry_run:
+            docker = container.buildkit_client(client_env) or docker
+        command = container.docker_build_command(spec, docker)
+        if args.dry_run:
+            print(run_mod.format_command(command))
+            return 0
+        run_mod.require(docker, client_env, hint="install Docker (apt-get install docker.io)")
+        started = time.monotonic()
+        with console.phase("docker build " + tags[0]):
+            run_mod.run(
+                command,
+                env=client_env,
+                capture=False,
+                on_line=console.say,
+                what="docker build",
+                echo=True,
+            )
+        seconds = time.monotonic() - started
+    size = container.image_size(tags[0], client_env, docker)
+    if args.json:
+        payload = {
+            "schema": "mlc-devops/image-build/v1",
+            "tags": list(tags),
+            "seconds": round(seconds, 1),
+            "size_bytes": size,
+            "build_args": dict(build_args),
+            "command": command,
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(f"built {', '.join(tags)}: {size / 1e9:.2f} GB in {seconds:.0f}s")
+    return 0
+
+
+def _tags(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    rules = tuple(args.rule) if args.rule else container.SPEC_TAG_RULES
+    flavor = tuple(args.flavor) if args.flavor is not None else container.SPEC_FLAVOR
+    if args.show_rules:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "schema": "mlc-devops/image-tag-rules/v1",
+                        "tags": list(rules),
+                        "flavor": list(flavor),
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            print(
+                "tags: |\n"
+                + "".join(f"  {line}\n" for line in rules)
+                + "flavor: |\n"
+                + "".join(f"  {line}\n" for line in flavor),
+                end="",
+            )
+        return 0
+    short = env.get("DOCKER_METADATA_SHORT_SHA_LENGTH", "").strip()
+    if short and not short.isdigit():
+        raise UsageError(f"DOCKER_METADATA_SHORT_SHA_LENGTH must be a number, not {short!r}")
+    names = container.compute_tags(
+        args.ref,
+        args.sha,
+        default_branch=args.default_branch,
+        rules=rules,
+        flavor=flavor,
+        images=args.image,
+        short_sha_length=int(short) if short else container.SHORT_SHA_LENGTH,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "schema": "mlc-devops/image-tags/v1",
+                    "ref": args.ref,
+                    "sha": args.sha,
+                    "tags": names,
+                },
+                indent=2,
+            )
+        )
+    else:
+        for name in names:
+            print(name)
+    return 0
+
+
+def _engine_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    engine = _engine(args, env)
+    client_env = container.engine_env(engine, env)
+    version: str | None
+    if args.engine_action == "start":
+        version = container.start_engine(engine, env, timeout=args.timeout)
+        print(
+            f"dockerd {version} answers on {engine.host} (data root {engine.data_root})",
+            file=sys.stderr,
+        )
+    elif args.engine_action == "stop":
+        container.stop_engine(engine, env)
+        print(f"stopped the dockerd of {engine.host}", file=sys.stderr)
+        return 0
+    else:
+        version = container.engine_answers(client_env)
+        if version is None:
+            print(f"no engine answers on {engine.host}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(
+            json.dumps(
+                {"schema": "mlc-devops/engine/v1", "docker_host": engine.host, "version": version},
+                indent=2,
+            )
+        )
+    else:
+        print(f"DOCKER_HOST={engine.host}")
+    return 0
+
+
+def _base(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    console = Console.from_env(env)
+    tag = args.tag or f"mlc-devops/base:{args.suite}"
+    client_env = docker_env(env)
+    run_mod.require("docker", client_env, hint="install Docker (apt-get install docker.io)")
+    if not args.force and container.image_exists(tag, client_env):
+        print(f"{tag} exists (use --force to make it again)", file=sys.stderr)
+        print(tag)
+        return 0
+    run_mod.require("mmdebstrap", env, hint="apt-get install mmdebstrap")
+    with tempfile.TemporaryDirectory(prefix="mlc-base-") as tmp:
+        tarball = Path(tmp) / f"{args.suite}.tar"
+        with console.phase(f"mmdebstrap {args.suite}"):
+            run_mod.run(
+                container.mmdebstrap_command(args.suite, tarball, mirror=args.mirror),
+                env=env,
+                capture=False,
+                on_line=console.say,
+                what="mmdebstrap",
+                echo=True,
+            )
+        with console.phase(f"docker import {tag}"):
+            run_mod.run(
+                container.docker_import_command(tarball, tag),
+                env=client_env,
+                what="docker import",
+                echo=True,
+            )
+    print(tag)
+    return 0
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.action == "build":
+        return _build(args, env)
+    if args.action == "tags":
+        return _tags(args, env)
+    if args.action == "engine":
+        return _engine_action(args, env)
+    if args.action == "base":
+        return _base(args, env)
+    raise PrerequisiteMissing(f"unknown image action {args.action!r}")  # pragma: no cover - argparse checks
