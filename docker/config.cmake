@@ -1,0 +1,12 @@
+# config.cmake written by mlc-devops (mlc-devops config); edit the command, not this file.
+set(TVM_SOURCE_DIR "3rdparty/tvm")
+set(CMAKE_BUILD_TYPE Release)
+set(USE_CUDA OFF)
+set(USE_CUTLASS OFF)
+set(USE_CUBLAS OFF)
+set(USE_FLASHINFER OFF)
+set(USE_ROCM OFF)
+set(USE_VULKAN ON)
+set(USE_METAL OFF)
+set(USE_OPENCL OFF)
+set(USE_OPENCL_ENABLE_HOST_PTR OFF)
