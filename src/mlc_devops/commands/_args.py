@@ -39,3 +39,20 @@ def flags(args: argparse.Namespace) -> dict[str, Any]:
     if values.get("source") is None and values.get("source_pos") is not None:
         values["source"] = values["source_pos"]
     return {name: values.get(name) for name in options.SETTINGS}
+
+
+def add_install(parser: argparse.ArgumentParser) -> None:
+    """How a wheel goes into a clean environment (smoke, test)."""
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="install the wheel alone, with no index (air-gapped); --with packages must be files",
+    )
+    parser.add_argument(
+        "--with",
+        dest="with_packages",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)",
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
 from mlc_devops import venv
+from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, UsageError
 from mlc_devops.ui import Console
 
@@ -72,19 +73,7 @@ print(json.dumps(out))
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("wheel", help="the wheel to check")
-    parser.add_argument(
-        "--offline",
-        action="store_true",
-        help="install the wheel alone, with no index (air-gapped); --with packages must be files",
-    )
-    parser.add_argument(
-        "--with",
-        dest="with_packages",
-        action="append",
-        default=[],
-        metavar="PKG",
-        help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)",
-    )
+    _args.add_install(parser)
     parser.add_argument("--index-url", help="package index for dependencies (default: pip's configuration)")
     parser.add_argument(
         "--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer"

@@ -29,15 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tests", default="tests/python", help="test folder in the checkout (default tests/python)")
     parser.add_argument("--junitxml", help="JUnit XML report (default <build>/test-results.xml)")
-    parser.add_argument("--offline", action="store_true", help="install the wheel alone, no index")
-    parser.add_argument(
-        "--with",
-        dest="with_packages",
-        action="append",
-        default=[],
-        metavar="PKG",
-        help="also install PKG in the test environment",
-    )
+    _args.add_install(parser)
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: more pytest arguments")
 
 
