@@ -278,3 +278,16 @@ def test_the_base_stands_in_for_python_slim(docker: Docker, base_image: str) -> 
 def test_image_size_is_reported(docker: Docker, image: str) -> None:
     size = container.image_size(IMAGE, docker.env)
     assert 200_000_000 < size < 4_000_000_000
+
+
+def test_image_sbom_lists_debian_python_and_rust_and_validates(docker: Docker, image: str, tmp_path: Path) -> None:
+    out = tmp_path / "image.cdx.json"
+    proc = docker.cli("sbom", "--image", image, "-o", str(out), "--validate")
+    assert proc.returncode == 0, proc.stderr
+    bom = json.loads(out.read_text())
+    components = bom["components"]
+    purls = [c.get("purl", "") for c in components]
+    assert sum(p.startswith("pkg:deb/") for p in purls) > 50
+    assert any(p.startswith("pkg:pypi/mlc-devops") for p in purls)
+    names = {c["name"] for c in components}
+    assert {"rustc", "cargo"} <= names
