@@ -160,6 +160,20 @@ def test_smoke_accepts_the_wheel_on_the_host(built: Path) -> None:
     assert "smoke: passed" in proc.stderr + proc.stdout
 
 
+def test_build_with_repair_in_the_image_gives_a_manylinux_wheel(
+    docker: Docker, image: str, built: Path, host_user: tuple[int, int]
+) -> None:
+    """What the pipeline's wheel-linux runs: MLC_REPAIR=1, auditwheel and patchelf from the image."""
+    proc = docker(
+        "run", "--rm", "--network", "host", "-e", "MLC_REPAIR=1", "--volume", f"{built}:/workspace",
+        image, "build", "--dist", "/workspace/dist-repaired", check=False, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    wheels = list((built / "dist-repaired").glob("mlc_llm-*.whl"))
+    assert len(wheels) == 1 and "-manylinux_" in wheels[0].name
+    assert _strangers(built / "dist-repaired", *host_user) == []
+
+
 def test_a_dev_shell_as_the_host_user_can_use_home_cargo_and_the_venv(
     docker: Docker, built: Path, host_user: tuple[int, int]
 ) -> None:

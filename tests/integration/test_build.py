@@ -218,3 +218,17 @@ def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: 
     report = json.loads(wheel.with_name(wheel.name + ".build.json").read_text())
     assert report["compiler_cache"]["kind"] == "none"
     assert report["build_isolation"] is False
+
+
+def test_repair_gives_a_manylinux_wheel_that_still_loads(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dist = tmp_path / "dist"
+    proc = cli("build", str(plain_workspace), "--repair", "--dist", str(dist))
+    assert proc.returncode == 0, proc.stderr
+    wheel = next(dist.glob("*.whl"))
+    assert "-py3-none-manylinux_" in wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mlc_llm/lib/libmlc_llm.so" in names and "mlc_llm/lib/libtvm_runtime.so" in names
+    # upstream's excludes: the TVM runtime is never grafted a second time under a hashed name
+    assert not [n for n in names if "mlc_llm.libs/libtvm" in n]
+    smoke = cli("smoke", str(wheel), "--offline")
+    assert smoke.returncode == 0, smoke.stderr

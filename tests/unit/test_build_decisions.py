@@ -41,8 +41,10 @@ def test_legacy_commands() -> None:
 def test_repair_excludes_follow_upstream_per_backend() -> None:
     base = build.repair_excludes(frozenset({"cpu", "vulkan"}))
     assert "libtvm_runtime.so" in base and "libvulkan.so.1" in base and "libcuda.so.1" not in base
-    cuda = build.repair_command(Path("w.whl"), Path("out"), frozenset({"cpu", "cuda"}))
-    assert cuda[:4] == ["auditwheel", "repair", "-w", "out"] and "libcuda.so.1" in cuda and cuda[-1] == "w.whl"
+    cuda = build.repair_command(Path("w.whl"), Path("out"), frozenset({"cpu", "cuda"}), ("py", "-m", "auditwheel"))
+    assert (
+        cuda[:6] == ["py", "-m", "auditwheel", "repair", "-w", "out"] and "libcuda.so.1" in cuda and cuda[-1] == "w.whl"
+    )
     assert "libamdhip64.so.*" in build.repair_excludes(frozenset({"rocm"}))
 
 

