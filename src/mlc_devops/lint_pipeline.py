@@ -125,6 +125,7 @@ RUN_ALLOWED: dict[tuple[str, ...], str] = {
     ("docker", "run"): "runs the image, whose entrypoint is mlc-devops",
     ("cosign", "sign"): "keyless signing needs the job's OIDC token and the public Sigstore",
     ("cosign", "sign-blob"): "keyless signing of the wheels, as above",
+    ("cosign", "attest-blob"): "keyless signing of the wheels' provenance, as above",
     ("gh", "release", "create"): "publishes what mlc-devops release assembled",
     ("git", "config"): "long paths on Windows, before the checkout",
     ("choco", "install"): "the pinned Vulkan SDK on Windows",
@@ -641,6 +642,8 @@ def check_release(doc: Doc) -> list[str]:
             problems.append(f"release downloads {CUDA_ARTIFACT} (not a release asset)")
     if not steps_using(body, "sigstore/cosign-installer") or not has_command(body, ("cosign", "sign-blob", "--yes")):
         problems.append("release does not sign the wheels with cosign (keyless)")
+    if not has_command(body, ("cosign", "attest-blob", "--yes")):
+        problems.append("release does not sign the provenance with cosign (keyless attest-blob)")
     for prefix, what in (
         (("mlc-devops", "checksums"), "write SHA256SUMS"),
         (("mlc-devops", "release"), "assemble the release"),

@@ -186,6 +186,14 @@ WORKFLOW_CASES = [
         "does not sign the wheels",
     ),
     Case(
+        "provenance not signed",
+        "workflow",
+        "            cosign attest-blob --yes --type slsaprovenance1",
+        "            echo --yes --type slsaprovenance1",
+        on_workflow(lp.check_release),
+        "does not sign the provenance",
+    ),
+    Case(
         "release not published",
         "workflow",
         'run: gh release create "${GITHUB_REF_NAME}"',

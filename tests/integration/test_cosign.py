@@ -114,6 +114,46 @@ def test_sign_blob_and_verify_blob(work: dict[str, Path], tmp_path: Path) -> Non
     assert cosign(*verify, cwd=base, home=home).returncode != 0
 
 
+def test_the_release_jobs_signing_then_release_assembly(work: dict[str, Path], tmp_path: Path) -> None:
+    """The release job's loop (keyed here instead of keyless), then `mlc-devops release` ships both bundles."""
+    base, home = work["base"], work["home"]
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = dist / work["wheel"].name
+    shutil.copyfile(work["wheel"], wheel)
+    report = work["wheel"].with_name(work["wheel"].name + ".build.json")
+    shutil.copyfile(report, dist / report.name)
+    key = ("--key", str(base / "cosign.key"), "--tlog-upload=false")
+    assert (
+        cosign(
+            "sign-blob", "--yes", *key, "--bundle", f"{wheel}.sigstore.json", str(wheel), cwd=base, home=home
+        ).returncode
+        == 0
+    )
+    predicate = dist / (wheel.name + ".slsa-predicate.json")
+    assert tool("attest", str(wheel), "--predicate-only", "-o", str(predicate)).returncode == 0
+    attested = cosign(
+        "attest-blob", "--yes", *key, "--type", "slsaprovenance1", "--predicate", str(predicate),
+        "--bundle", f"{wheel}.intoto.sigstore.json", str(wheel), cwd=base, home=home,
+    )  # fmt: skip
+    assert attested.returncode == 0, attested.stderr
+    version = wheel.name.split("-")[1]
+    out = tmp_path / "release"
+    proc = tool("release", str(dist), "--version", f"v{version}", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    shipped = sorted(p.name for p in out.iterdir())
+    assert f"{wheel.name}.sigstore.json" in shipped and f"{wheel.name}.intoto.sigstore.json" in shipped
+    assert f"{wheel.name}.slsa-predicate.json" not in shipped
+    ok = cosign(
+        "verify-blob-attestation", "--key", str(base / "cosign.pub"), "--bundle",
+        str(out / f"{wheel.name}.intoto.sigstore.json"), "--type", "slsaprovenance1",
+        "--insecure-ignore-tlog=true", str(out / wheel.name), cwd=base, home=home,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True, check=False)
+    assert sums.returncode == 0, sums.stdout + sums.stderr
+
+
 def test_cosign_verifies_our_dsse_provenance(work: dict[str, Path], tmp_path: Path) -> None:
     base, home, wheel, ours = work["base"], work["home"], work["wheel"], work["ours"]
     envelope = tmp_path / "wheel.intoto.jsonl"

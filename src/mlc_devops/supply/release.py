@@ -27,7 +27,17 @@ from mlc_devops.supply import checksums, dsse, provenance, report, sbom, wheelin
 # it: our SBOM and provenance, and cosign's bundles, signatures and certificates.
 SBOM_SUFFIX = sbom.SUFFIX
 PROVENANCE_SUFFIX = provenance.SUFFIX
-COMPANION_SUFFIXES = (".sigstore.json", ".sigstore", ".bundle", ".sig", ".pem", ".crt", ".cert")
+# ".intoto.sigstore.json": the provenance signed keyless by `cosign attest-blob --bundle` (release job).
+COMPANION_SUFFIXES = (
+    ".sigstore.json",
+    ".intoto.sigstore.json",
+    ".sigstore",
+    ".bundle",
+    ".sig",
+    ".pem",
+    ".crt",
+    ".cert",
+)
 
 
 @dataclass(frozen=True)
