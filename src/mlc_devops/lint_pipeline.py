@@ -1201,11 +1201,11 @@ def check_dockerfile_user(text: str) -> list[str]:
     return problems
 
 
-def dockerfile_env(text: str) -> dict[str, str]:
-    """ENV values (``KEY=value`` form), the last one winning, as the image sees them."""
+def _dockerfile_pairs(text: str, keyword: str) -> dict[str, str]:
+    """``KEY=value`` words of every ``keyword`` instruction (ENV, LABEL), the last one winning."""
     values: dict[str, str] = {}
     for ins in parse_dockerfile(text):
-        if ins.keyword == "ENV":
+        if ins.keyword == keyword:
             for word in shlex.split(ins.value):
                 key, sep, value = word.partition("=")
                 if sep:
@@ -1213,15 +1213,13 @@ def dockerfile_env(text: str) -> dict[str, str]:
     return values
 
 
+def dockerfile_env(text: str) -> dict[str, str]:
+    """ENV values (``KEY=value`` form), the last one winning, as the image sees them."""
+    return _dockerfile_pairs(text, "ENV")
+
+
 def dockerfile_labels(text: str) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for ins in parse_dockerfile(text):
-        if ins.keyword == "LABEL":
-            for word in shlex.split(ins.value):
-                key, sep, value = word.partition("=")
-                if sep:
-                    labels[key] = value
-    return labels
+    return _dockerfile_pairs(text, "LABEL")
 
 
 def check_dockerfile_labels(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from standin import cache_env, copy_standin
+from standin import cache_env, copy_standin, stop
 
 pytestmark = pytest.mark.integration
 
@@ -80,12 +80,7 @@ def redis(tmp_path: Path) -> Iterator[int]:
             time.sleep(0.1)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def keys_in(port: int) -> int:
