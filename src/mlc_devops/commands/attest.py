@@ -88,6 +88,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         byproducts=[Path(s) for s in args.sbom],
         byproduct_media_type="application/vnd.cyclonedx+json",
     )
+    note = report_mod.credentials_note(report, str(report_path)) if report else None
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     if args.predicate_only:
         text = json.dumps(stmt["predicate"], indent=2, sort_keys=True) + "\n"
     else:

@@ -76,6 +76,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 "the SBOM lists no source or submodule commits",
                 file=sys.stderr,
             )
+        note = report_mod.credentials_note(report, str(report_path)) if report else None
+        if note:
+            print(f"note: {note}", file=sys.stderr)
         summary.update(
             wheel=info.filename,
             sha256=info.sha256,

@@ -27,6 +27,7 @@ from mlc_devops.errors import (
 )
 from mlc_devops.supply import dsse
 from mlc_devops.supply.report import BaseImage, BuildReport, mapping, parse_time
+from mlc_devops.urls import strip_credentials
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 # Read as well: cosign attest-blob still writes v0.1 statements (same fields).
@@ -100,8 +101,12 @@ def subject_for(path: Path) -> Subject:
 
 
 def git_uri(uri: str) -> str:
-    """SLSA's spelling of a git source: ``git+https://...``."""
-    text = uri.strip()
+    """SLSA's spelling of a git source: ``git+https://...``, without credentials.
+
+    Credentials go first (:func:`mlc_devops.urls.strip_credentials`): every
+    source and submodule URI of a statement passes through here.
+    """
+    text = strip_credentials(uri.strip())
     if text.startswith(("git+", "file:")):
         return text
     if text.startswith(("https://", "http://", "ssh://")):

@@ -192,12 +192,15 @@ def assemble(
                 f"{out} is not a release directory (no {checksums.FILENAME}); --force replaces only a release"
             )
     notes: list[str] = []
+    with_credentials: list[str] = []  # build reports whose URLs held credentials
     all_signed = key is not None
     with fsutil.staging_dir(out.parent, f".{out.name}.staging-") as stage:
         for w in release.wheels:
             wheel_path = dist / w.wheel
             shutil.copyfile(wheel_path, stage / w.wheel)
             build_report = report.load(dist / w.report) if w.report else None
+            if build_report is not None and build_report.stripped:
+                with_credentials.append(w.report or "")
             if w.sbom_from_dist:
                 shutil.copyfile(dist / w.sbom, stage / w.sbom)
             else:
@@ -232,6 +235,11 @@ def assemble(
         files = {name: fsutil.sha256_file(stage / name) for name in release.files}
         (stage / checksums.FILENAME).write_text(checksums.render(files.items()), encoding="utf-8")
         files[checksums.FILENAME] = fsutil.sha256_file(stage / checksums.FILENAME)
+        if with_credentials:
+            notes.append(
+                f"recorded the origin URL without its credentials ({', '.join(with_credentials)} hold some; "
+                "rebuild with a newer mlc-devops to clean them)"
+            )
         if not all_signed:
             notes.append(
                 "provenance is not signed: pass --key, or sign it in CI (cosign attest-blob, or GitHub attestations)"

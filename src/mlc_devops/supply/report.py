@@ -1,7 +1,11 @@
 """The build report ``mlc-devops build`` writes beside each wheel, read for SBOMs and provenance.
 
 ``<wheel filename>.build.json``, schema ``mlc-devops/build-report/v1``. Reading
-is tolerant: fields that are absent or null are simply unknown.
+is tolerant: fields that are absent or null are simply unknown. Every URL read
+(the source's, each submodule's) comes out without credentials
+(:func:`mlc_devops.urls.strip_credentials`), so no SBOM or provenance made from
+a report can carry a token the report held; :attr:`BuildReport.stripped` names
+the fields that did.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlc_devops.errors import UsageError
+from mlc_devops.urls import strip_credentials
 
 SCHEMA = "mlc-devops/build-report/v1"
 SUFFIX = ".build.json"
@@ -61,6 +66,8 @@ class BuildReport:
     base_image: BaseImage | None = None
     invocation_id: str | None = None
     libraries: tuple[tuple[str, str], ...] = field(default=())
+    # Fields whose URL held credentials, removed on reading: "source.uri", "submodules[3rdparty/tvm].url".
+    stripped: tuple[str, ...] = ()
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -77,6 +84,16 @@ def _str(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _url(value: Any, field_name: str, stripped: list[str]) -> str | None:
+    text = _str(value)
+    if text is None:
+        return None
+    clean = strip_credentials(text)
+    if clean != text:
+        stripped.append(field_name)
+    return clean
 
 
 def _commit(value: Any, where: str) -> str | None:
@@ -100,7 +117,10 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def parse(data: Any, *, where: str = "build report") -> BuildReport:
-    """Turn the report's JSON into a :class:`BuildReport`; UsageError if it is not one."""
+    """Turn the report's JSON into a :class:`BuildReport`; UsageError if it is not one.
+
+    URLs come out without credentials; ``stripped`` lists the fields that held some.
+    """
     if not isinstance(data, Mapping):
         raise UsageError(f"{where} is not a JSON object")
     schema = data.get("schema")
@@ -111,13 +131,15 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
     wheel = mapping(data.get("wheel"))
     commit_time = source.get("commit_time")
     submodules: list[Submodule] = []
+    stripped: list[str] = []
+    source_uri = _url(source.get("uri"), "source.uri", stripped)
     for index, entry in enumerate(data.get("submodules") or []):
         if not isinstance(entry, Mapping) or not _str(entry.get("path")):
             raise UsageError(f"{where}: submodules[{index}] has no path")
         submodules.append(
             Submodule(
                 path=str(entry["path"]),
-                url=_str(entry.get("url")),
+                url=_url(entry.get("url"), f"submodules[{entry['path']}].url", stripped),
                 commit=_commit(entry.get("commit"), f"submodule {entry['path']}"),
                 license=_str(entry.get("license")),
             )
@@ -140,7 +162,7 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
         cuda_architectures=_strings(data.get("cuda_architectures")),
         build_type=_str(data.get("build_type")),
         source=Source(
-            uri=_str(source.get("uri")),
+            uri=source_uri,
             commit=_commit(source.get("commit"), "source commit"),
             ref=_str(source.get("ref")),
             commit_time=int(commit_time) if isinstance(commit_time, (int, float)) else None,
@@ -154,6 +176,7 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
         base_image=base_image,
         invocation_id=_str(data.get("invocation_id")),
         libraries=libraries,
+        stripped=tuple(stripped),
     )
 
 
@@ -177,6 +200,13 @@ def find(artifact: Path, explicit: Path | None) -> tuple[BuildReport | None, Pat
     if candidate.is_file():
         return load(candidate), candidate
     return None, None
+
+
+def credentials_note(report: BuildReport, where: str) -> str | None:
+    """The one line that says a report's URLs were recorded without their credentials; None when none had any."""
+    if not report.stripped:
+        return None
+    return f"{where} records URLs with credentials ({', '.join(report.stripped)}); recorded them without"
 
 
 def check_describes(report: BuildReport, filename: str, sha256: str, *, where: str) -> None:

@@ -36,6 +36,7 @@ from mlc_devops.errors import UsageError, ValidationFailed
 from mlc_devops.supply import _optional
 from mlc_devops.supply.report import BuildReport, check_describes, parse_time
 from mlc_devops.supply.wheelinfo import Dependency, WheelInfo, read_wheel
+from mlc_devops.urls import strip_credentials
 
 if TYPE_CHECKING:
     from cyclonedx.model.bom import Bom
@@ -107,10 +108,14 @@ def prop(name: str) -> str:
 
 
 def repo_ref(url: str | None, commit: str | None, fallback_name: str) -> RepoRef:
-    """Name, web URL and GitHub coordinates of a git URL (https, git+https, ssh, scp-like)."""
+    """Name, web URL and GitHub coordinates of a git URL (https, git+https, ssh, scp-like).
+
+    The URL loses its credentials first (:func:`mlc_devops.urls.strip_credentials`),
+    so none reaches the VCS reference, the pedigree or a ``vcs_url``.
+    """
     if not url:
         return RepoRef(fallback_name, None, commit, None)
-    text = url.strip()
+    text = strip_credentials(url.strip())
     if text.startswith("git+"):
         text = text[4:]
     scp = re.match(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$", text)
