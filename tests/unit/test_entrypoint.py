@@ -101,6 +101,66 @@ def test_identity_ids_must_be_numbers() -> None:
         ep.choose_identity(0, None, {"MLC_UID": "alice"})
 
 
+# /proc/self/uid_map as the kernel writes it (user_namespaces(7)).
+IDENTITY_MAP = "         0          0 4294967295\n"  # no user namespace
+ROOTLESS_PODMAN = "         0       1000          1\n         1     100000      65536\n"
+KEEP_ID = "         0          1       1000\n      1000       1000          1\n      1001       1001      64536\n"
+USERNS_REMAP = "         0     165536      65536\n"  # dockerd --userns-remap
+
+
+@pytest.mark.parametrize(
+    ("text", "namespaced", "root_is"),
+    [
+        (IDENTITY_MAP, False, 0),
+        (ROOTLESS_PODMAN, True, 1000),
+        (KEEP_ID, True, 1),
+        (USERNS_REMAP, True, 165536),
+        ("0 0 4294967295", False, 0),
+        ("         1     100000      65536\n", True, None),  # root unmapped
+    ],
+)
+def test_uid_maps(text: str, namespaced: bool, root_is: int | None) -> None:
+    assert ep.in_user_namespace(text) is namespaced
+    assert ep.host_uid_of_root(text) == root_is
+
+
+def test_uid_map_parsing_and_what_is_no_namespace() -> None:
+    assert ep.parse_uid_map(ROOTLESS_PODMAN) == (ep.UidRange(0, 1000, 1), ep.UidRange(1, 100000, 65536))
+    assert ep.parse_uid_map(IDENTITY_MAP) == ep.IDENTITY_MAP
+    for absent in (None, "", "garbage\n"):  # no /proc, or nothing the kernel would write
+        assert not ep.in_user_namespace(absent)
+
+
+@pytest.mark.parametrize(
+    ("owner", "env", "expected"),
+    [
+        ((0, 0), {}, ep.Identity(0, 0, (0, 1000))),  # looks root-owned: it is the host user; keep root
+        ((4321, 4322), {}, ep.Identity(4321, 4322, (4322, 1000))),  # a mapped owner: adopt it, as ever
+        (None, {}, ep.Identity(1000, 1000, (1000,))),  # nothing to protect: mlc
+        ((0, 0), {"MLC_UID": "1000"}, ep.Identity(1000, 1000, (1000,))),  # asked for: obeyed
+    ],
+)
+def test_choose_identity_in_a_user_namespace(
+    owner: tuple[int, int] | None, env: dict[str, str], expected: ep.Identity
+) -> None:
+    assert ep.choose_identity(0, owner, env, userns=True) == expected
+
+
+def test_keeping_the_mapped_root_is_said_only_when_chosen_for_it() -> None:
+    root = ep.Identity(0, 0, (0, 1000))
+    note = ep.keeps_mapped_root(root, {}, ROOTLESS_PODMAN)
+    assert note is not None and "host UID 1000" in note
+    assert ep.keeps_mapped_root(root, {"MLC_UID": "0"}, ROOTLESS_PODMAN) is None  # asked for
+    assert ep.keeps_mapped_root(root, {}, IDENTITY_MAP) is None
+    assert ep.keeps_mapped_root(ep.Identity(1000, 1000, (1000,)), {}, ROOTLESS_PODMAN) is None
+
+
+def test_unwritable_hints_name_fixes_that_work() -> None:
+    inside = ep.unwritable_hint(True)
+    assert "--userns=keep-id" in inside and "MLC_UID=0" in inside and "chown" not in inside
+    assert "chown" in ep.unwritable_hint(False)
+
+
 USER_DB = (
     "root:x:0:0:root:/root:/bin/bash\n"
     "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
@@ -151,6 +211,9 @@ def system(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     passwd.write_text(USER_DB)
     monkeypatch.setattr(ep, "WORKSPACE", workspace)
     monkeypatch.setattr(ep, "PASSWD", passwd)
+    uid_map = tmp_path / "uid_map"
+    uid_map.write_text(IDENTITY_MAP)
+    monkeypatch.setattr(ep, "UID_MAP", uid_map)
     monkeypatch.setattr(ep.os, "setgroups", lambda groups: calls.append(("setgroups", list(groups))))
     monkeypatch.setattr(ep.os, "setgid", lambda gid: calls.append(("setgid", gid)))
     monkeypatch.setattr(ep.os, "setuid", lambda uid: calls.append(("setuid", uid)))
@@ -229,3 +292,37 @@ def test_help_after_the_image_name_prints_the_modes(capsys: pytest.CaptureFixtur
     assert cli.main(["entrypoint", "--", "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: docker run") and "MLC_BUILD_MODE" in out
+
+
+def test_rootless_podman_keeps_root_for_a_root_looking_workspace(
+    system: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws: Path = system["workspace"]
+    (ws / "CMakeLists.txt").write_text("project(x)\n")
+    ep.UID_MAP.write_text(ROOTLESS_PODMAN)
+    real_stat = Path.stat
+
+    class Owner:  # the host user's checkout, seen from inside: root's
+        st_uid, st_gid = 0, 0
+
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: Owner() if self == ws else real_stat(self, **kw))
+    monkeypatch.setattr(ep.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(ep.os, "access", lambda path, mode: True)
+    with pytest.raises(Exec) as info:
+        cli.main(["entrypoint", "--", "build"])
+    assert info.value.argv[:2] == ["mlc-devops", "build"]
+    assert system["calls"] == []  # no setuid: root here is the host user
+    assert system["passwd"].read_text() == USER_DB
+    assert "host UID 1000" in capsys.readouterr().err
+
+
+def test_unwritable_workspace_in_a_user_namespace_names_the_runtime_fixes(
+    system: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (system["workspace"] / "CMakeLists.txt").write_text("project(x)\n")
+    ep.UID_MAP.write_text(USERNS_REMAP)
+    monkeypatch.setattr(ep.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(ep.os, "access", lambda path, mode: False)
+    assert cli.main(["entrypoint", "--", "test"]) == 2
+    err = capsys.readouterr().err
+    assert "--userns=keep-id" in err and "chown" not in err

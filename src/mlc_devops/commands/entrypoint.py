@@ -15,6 +15,14 @@ user; with nothing mounted, or a root-owned mount, it runs as ``mlc`` (UID
 with the command (``execvpe``): signals reach that command and its exit code
 is the container's.
 
+Under a user namespace (rootless Podman, Docker's userns-remap: a
+``/proc/self/uid_map`` other than the identity ``0 0 4294967295``) the
+container's root is an ordinary host account, and a workspace that looks
+root-owned belongs to exactly that account (rootless Podman: the host user
+who ran ``podman run``). There it keeps root, and says so: dropping to UID
+1000 would make a subordinate UID that cannot write the checkout, and no
+``chown`` on the host can help.
+
 Which mode, which identity and which command are pure functions below; only
 :func:`run` touches the system.
 """
@@ -38,6 +46,7 @@ USER_GID = 1000
 HOME = "/home/mlc"
 DEFAULT_PRESET = "vulkan"
 PASSWD = Path("/etc/passwd")
+UID_MAP = Path("/proc/self/uid_map")
 # Options of `mlc-devops build` that choose backends; with none of them the
 # image's default preset applies.
 _BACKEND_FLAGS = ("--preset", "--backend", "-b")
@@ -64,6 +73,54 @@ class Identity:
     def adopts(self) -> bool:
         """Whether user mlc must take this UID/GID (it differs from the image's)."""
         return (self.uid, self.gid) != (USER_UID, USER_GID)
+
+
+@dataclass(frozen=True)
+class UidRange:
+    """One line of ``/proc/self/uid_map``: ``count`` ids from ``inside`` are ``outside`` on the host."""
+
+    inside: int
+    outside: int
+    count: int
+
+
+# The initial user namespace: every id is itself.
+IDENTITY_MAP = (UidRange(0, 0, 4294967295),)
+
+
+def parse_uid_map(text: str) -> tuple[UidRange, ...]:
+    """The ranges of a ``uid_map`` text (user_namespaces(7)): lines of three numbers.
+
+    ``"0 0 4294967295"`` -> one identity range; rootless Podman's
+    ``"0 1000 1\n1 100000 65536"`` -> two. Lines that are not three numbers
+    are skipped (the kernel writes none).
+    """
+    ranges = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and all(f.isdigit() for f in fields):
+            ranges.append(UidRange(int(fields[0]), int(fields[1]), int(fields[2])))
+    return tuple(ranges)
+
+
+def in_user_namespace(uid_map: str | None) -> bool:
+    """Whether ``uid_map`` (the text of /proc/self/uid_map) maps ids: a user namespace.
+
+    None (no such file: not Linux, or /proc not mounted) and empty or
+    unreadable texts count as no namespace, the identity.
+    """
+    if uid_map is None:
+        return False
+    ranges = parse_uid_map(uid_map)
+    return bool(ranges) and ranges != IDENTITY_MAP
+
+
+def host_uid_of_root(uid_map: str) -> int | None:
+    """The host UID that the namespace's root (UID 0) is, from ``uid_map``; None if root is unmapped."""
+    for r in parse_uid_map(uid_map):
+        if r.inside <= 0 < r.inside + r.count:
+            return r.outside - r.inside
+    return None
 
 
 def _has_flag(args: Sequence[str], names: Sequence[str]) -> bool:
@@ -135,11 +192,16 @@ def _int_env(env: Mapping[str, str], name: str) -> int | None:
     return int(text)
 
 
-def choose_identity(euid: int, workspace_owner: tuple[int, int] | None, env: Mapping[str, str]) -> Identity | None:
+def choose_identity(
+    euid: int, workspace_owner: tuple[int, int] | None, env: Mapping[str, str], *, userns: bool = False
+) -> Identity | None:
     """Who the work runs as; None keeps the current identity (not started as root).
 
     As root: MLC_UID/MLC_GID when set (MLC_UID=0 keeps root, on purpose);
-    else the owner of a mounted /workspace that root does not own; else mlc.
+    else the owner of a mounted /workspace that root does not own; else,
+    under a user namespace (``userns``, :func:`in_user_namespace`), root
+    itself when /workspace is root-owned: that root is the host account that
+    owns the checkout; else mlc.
     The mlc group stays a supplementary group, so the group-writable
     /home/mlc, CARGO_HOME and /opt/venv stay usable under any UID.
     """
@@ -151,10 +213,44 @@ def choose_identity(euid: int, workspace_owner: tuple[int, int] | None, env: Map
         gid = uid if gid is None else gid
     elif workspace_owner is not None and workspace_owner[0] != 0:
         uid, gid = workspace_owner if gid is None else (workspace_owner[0], gid)
+    elif workspace_owner is not None and userns:
+        uid, gid = 0, workspace_owner[1] if gid is None else gid
     else:
         uid, gid = USER_UID, USER_GID if gid is None else gid
     groups = (gid,) if gid == USER_GID else (gid, USER_GID)
     return Identity(uid, gid, groups)
+
+
+def keeps_mapped_root(identity: Identity | None, env: Mapping[str, str], uid_map: str | None) -> str | None:
+    """The note to print when the entrypoint keeps a user namespace's root, else None.
+
+    Only when it chose root for a root-owned workspace under a namespace,
+    not when MLC_UID=0 asked for it.
+    """
+    if identity is None or identity.uid != 0 or env.get("MLC_UID", "").strip() or not in_user_namespace(uid_map):
+        return None
+    host = host_uid_of_root(uid_map or "")
+    who = f"host UID {host}" if host is not None else "a host account"
+    return (
+        f"{WORKSPACE} belongs to this user namespace's root, which is {who} (rootless Podman: "
+        "you); staying root here so that what the build writes stays yours"
+    )
+
+
+def unwritable_hint(userns: bool) -> str:
+    """How to fix a /workspace the chosen UID cannot write.
+
+    Under a user namespace a host ``chown`` cannot help (host ids show up
+    shifted or as nobody): the fixes are the runtime's ``--userns=keep-id``
+    (Podman) or ``-e MLC_UID=0`` (keep the namespace's root, which is the host
+    user under rootless Podman).
+    """
+    if userns:
+        return (
+            "this container runs in a user namespace: run it with --userns=keep-id (Podman), "
+            "or keep its root, which is your host user under rootless Podman, with -e MLC_UID=0"
+        )
+    return "chown it to your user on the host, or choose the user with -e MLC_UID=<uid>"
 
 
 def rewrite_passwd(text: str, uid: int, gid: int, user: str = USER) -> str:
@@ -234,7 +330,8 @@ usage: docker run [-it] [-v CHECKOUT:/workspace] IMAGE [build|test|shell|COMMAND
   shell   bash ARGS (the default with no arguments; MLC_BUILD_MODE chooses another)
   COMMAND run as given
 
-Runs as the owner of /workspace (never root unless -e MLC_UID=0); docs/container.md.
+Runs as the owner of /workspace (root only with -e MLC_UID=0, or when a user
+namespace's root owns it, as under rootless Podman); docs/container.md.
 """
 
 
@@ -254,14 +351,19 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         owner: tuple[int, int] | None = (info.st_uid, info.st_gid)
     except OSError:
         owner = None
-    identity = choose_identity(os.geteuid(), owner, env)
+    try:
+        uid_map: str | None = UID_MAP.read_text(encoding="ascii")
+    except OSError:
+        uid_map = None
+    userns = in_user_namespace(uid_map)
+    identity = choose_identity(os.geteuid(), owner, env, userns=userns)
+    note = keeps_mapped_root(identity, env, uid_map)
+    if note:
+        print(f"mlc-devops entrypoint: {note}", file=sys.stderr)
     if identity is not None:
         _adopt(identity)
     if the_plan.needs_source and not os.access(WORKSPACE, os.W_OK):
-        raise UsageError(
-            f"{WORKSPACE} is not writable by UID {os.getuid()}",
-            hint="chown it to your user on the host, or choose the user with -e MLC_UID=<uid>",
-        )
+        raise UsageError(f"{WORKSPACE} is not writable by UID {os.getuid()}", hint=unwritable_hint(userns))
     argv = list(the_plan.argv)
     sys.stdout.flush()
     sys.stderr.flush()
