@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from mlc_devops import options
+from mlc_devops.errors import UsageError
 
 
 def add_source(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +40,9 @@ def flags(args: argparse.Namespace) -> dict[str, Any]:
     values = vars(args).copy()
     if values.get("source") is None and values.get("source_pos") is not None:
         values["source"] = values["source_pos"]
-    return {name: values.get(name) for name in options.SETTINGS}
+    out = {name: values.get(name) for name in options.SETTINGS}
+    out["with_packages"] = values.get("with_packages") or []
+    return out
 
 
 def add_install(parser: argparse.ArgumentParser) -> None:
@@ -56,3 +60,24 @@ def add_install(parser: argparse.ArgumentParser) -> None:
         metavar="PKG",
         help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)",
     )
+
+
+# `-o -` means standard output, as for cat, tar and curl: never a file named "-".
+STDOUT = "-"
+
+
+def output_file(value: str | None) -> Path | None:
+    """The file ``-o``/``--output`` names; None for standard output (no ``-o``, or ``-o -``)."""
+    if value is None or value == STDOUT:
+        return None
+    return Path(value)
+
+
+def output_not_stdout(value: str, why: str) -> Path:
+    """``-o`` for an output that cannot be a stream (a directory, a key pair); UsageError for ``-o -``.
+
+    ``why`` says what the command writes instead: "a release is a directory".
+    """
+    if value == STDOUT:
+        raise UsageError(f"-o - (standard output) cannot be used here: {why}", hint="give a path")
+    return Path(value)

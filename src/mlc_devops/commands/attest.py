@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlc_devops import __version__, fsutil
+from mlc_devops.commands import _args
 from mlc_devops.errors import UsageError
 
 
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="where to write it, e.g. X.whl.intoto.jsonl (default: stdout)",
+        help="where to write it, e.g. X.whl.intoto.jsonl (default, or -: stdout)",
     )
     parser.add_argument(
         "--report",
@@ -96,8 +97,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     else:
         key = dsse.read_private(Path(args.key), env) if args.key else None
         text = provenance.signed_line(stmt, key)
-    if args.output:
-        target = Path(args.output)
+    target = _args.output_file(args.output)
+    if target is not None:
         fsutil.write_text_atomic(target, text)
         if args.json:
             print(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlc_devops import fsutil
+from mlc_devops.commands import _args
 from mlc_devops.errors import UsageError
 
 
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="SHA256SUMS",
-        help="where to write the list; names are relative to its directory (default: stdout, relative to here)",
+        help="where to write the list; names are relative to its directory (default, or -: stdout, relative to here)",
     )
     parser.add_argument(
         "--check",
@@ -50,11 +51,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return 0
     if not args.files:
         raise UsageError("give the files to list, or --check SHA256SUMS")
-    base = Path(args.output).parent if args.output else Path.cwd()
+    target = _args.output_file(args.output)
+    base = target.parent if target is not None else Path.cwd()
     entries = checksums.compute([Path(f) for f in args.files], base)
     text = checksums.render(entries)
-    if args.output:
-        fsutil.write_text_atomic(Path(args.output), text)
+    if target is not None:
+        fsutil.write_text_atomic(target, text)
         if args.json:
             print(
                 json.dumps(

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from mlc_devops import backends, fsutil, options
 from mlc_devops.commands import _args
@@ -14,7 +13,7 @@ from mlc_devops.commands import _args
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _args.add_config(parser)
-    parser.add_argument("-o", "--output", help="file to write (default: print to stdout)")
+    parser.add_argument("-o", "--output", help="file to write (default, or -: print to stdout)")
     parser.add_argument("--show", action="store_true", help="print every resolved setting and where it came from")
 
 
@@ -35,8 +34,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             for name, row in rows.items():
                 print(f"{name:<{width}}  {row['value']!s:<24}  ({row['from']})")
         return 0
-    if args.output:
-        target = Path(args.output)
+    target = _args.output_file(args.output)
+    if target is not None:
         fsutil.write_text_atomic(target, text)
         print(f"wrote {target}", file=sys.stderr)
     elif args.json:

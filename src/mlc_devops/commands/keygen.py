@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlc_devops import fsutil
+from mlc_devops.commands import _args
 from mlc_devops.errors import UsageError
 
 
@@ -51,7 +52,7 @@ def write_private(target: Path, data: bytes) -> None:
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from mlc_devops.supply import dsse  # noqa: PLC0415
 
-    prefix = Path(args.output)
+    prefix = _args.output_not_stdout(args.output, "keygen writes two files, PREFIX.key and PREFIX.pub")
     private_path = prefix.with_name(prefix.name + ".key")
     public_path = prefix.with_name(prefix.name + ".pub")
     existing = [str(p) for p in (private_path, public_path) if p.exists()]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlc_devops import __version__
+from mlc_devops.commands import _args
 from mlc_devops.errors import UsageError
 
 
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from mlc_devops.supply import dsse, release  # noqa: PLC0415
 
+    out = _args.output_not_stdout(args.output, "a release is a directory")
     dist = Path(args.dist)
     if not dist.is_dir():
         raise UsageError(f"no directory {dist}")
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     result = release.assemble(
         plan,
         dist,
-        Path(args.output),
+        out,
         env,
         tool_version=__version__,
         key=key,

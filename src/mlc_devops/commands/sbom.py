@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlc_devops import __version__, fsutil
+from mlc_devops.commands import _args
 from mlc_devops.errors import UsageError
 
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="IMAGE",
         help="describe this container image instead (needs a Docker engine)",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="where to write the SBOM (default: stdout)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="where to write the SBOM (default, or -: stdout)")
     parser.add_argument(
         "--report",
         metavar="FILE",
@@ -88,8 +89,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     if args.validate:
         sbom.validate_json(text, spec)
-    if args.output:
-        target = Path(args.output)
+    target = _args.output_file(args.output)
+    if target is not None:
         fsutil.write_text_atomic(target, text)
         summary["output"] = str(target)
         if args.json:

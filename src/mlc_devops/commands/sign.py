@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlc_devops import fsutil
+from mlc_devops.commands import _args
 from mlc_devops.errors import UsageError
 
 
@@ -29,13 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         required=True,
         metavar="FILE",
-        help="where to write the envelopes (X.intoto.jsonl); may be STATEMENT itself",
+        help="where to write the envelopes (X.intoto.jsonl; - for stdout); may be STATEMENT itself",
     )
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from mlc_devops.supply import dsse, provenance  # noqa: PLC0415
 
+    target = _args.output_file(args.output)
+    if target is None and args.json:
+        raise UsageError("--json and -o - would both write to standard output", hint="give -o a file")
     source = Path(args.statement)
     records = provenance.load_records(source)
     key = dsse.read_private(Path(args.key), env)
@@ -46,7 +50,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if not provenance.is_statement(record):
             raise UsageError(f"{source}, record {index}, is not an in-toto statement ({provenance.STATEMENT_TYPE})")
         lines.append(provenance.signed_line(record, key))
-    target = Path(args.output)
+    if target is None:
+        sys.stdout.write("".join(lines))
+        return 0
     fsutil.write_text_atomic(target, "".join(lines))
     key_id = dsse.key_id(key.public_key())
     if args.json:
