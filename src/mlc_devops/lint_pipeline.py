@@ -961,6 +961,53 @@ def check_wheel_windows(doc: Doc) -> list[str]:
     return problems
 
 
+# Hosted runner images and the Visual Studio generator each carries, from
+# actions/runner-images (images/windows/*.md, "Visual Studio Enterprise").
+# windows-latest moved to Visual Studio 2026 in June 2026: a "-latest" label
+# names no fixed Visual Studio, so a job that names a generator pins its image.
+RUNNER_GENERATORS: Mapping[str, str] = {
+    "windows-2022": "Visual Studio 17 2022",
+    "windows-2025": "Visual Studio 17 2022",
+    "windows-2025-vs2026": "Visual Studio 18 2026",
+}
+
+
+def _generators(doc: Doc, body: Mapping[str, Any]) -> set[str]:
+    """Every CMAKE_GENERATOR a job sets: in the workflow's, the job's or a step's env."""
+    found = set()
+    for env in (_map(doc.data.get("env")), _map(body.get("env")), *(_map(s.get("env")) for s in steps(body))):
+        if env.get("CMAKE_GENERATOR"):
+            found.add(str(env["CMAKE_GENERATOR"]))
+    return found
+
+
+def check_runner_image(doc: Doc, images: Mapping[str, str] = RUNNER_GENERATORS) -> list[str]:
+    """A job that names a CMake generator runs on a pinned image that carries that generator.
+
+    ``runs-on: windows-latest`` with ``CMAKE_GENERATOR: Visual Studio 17
+    2022`` broke when windows-latest moved to Visual Studio 2026; so a named
+    generator needs a versioned label (not ``*-latest``), and for a label in
+    ``images`` the generator that image carries.
+    """
+    problems: list[str] = []
+    for name, body in jobs(doc).items():
+        named = _generators(doc, body)
+        if not named:
+            continue
+        label = str(body.get("runs-on", ""))
+        if label.endswith("-latest") or "${{" in label:
+            problems.append(
+                f"{name} names CMAKE_GENERATOR {sorted(named)} but runs on {label!r}: pin the runner image "
+                "(e.g. windows-2025) with it, or name no generator"
+            )
+            continue
+        for generator in sorted(named):
+            carried = images.get(label)
+            if generator.startswith("Visual Studio") and carried is not None and generator != carried:
+                problems.append(f"{name} names {generator!r}, but {label} carries {carried!r}")
+    return problems
+
+
 def check_smoke(doc: Doc) -> list[str]:
     """smoke-*: `mlc-devops smoke` on the wheel its wheel job uploaded, on the same OS."""
     problems: list[str] = []
@@ -1082,6 +1129,7 @@ def check_contract(doc: Doc, action: Doc, compute: Any = None) -> list[str]:
         *check_docker_job(doc),
         *check_wheel_linux(doc),
         *check_wheel_windows(doc),
+        *check_runner_image(doc),
         *check_source_checkout(doc),
         *check_smoke(doc),
         *check_wheel_cuda(doc),
