@@ -5,11 +5,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from standin import copy_standin, make_git_workspace
+from standin import build_ffi_wheel, copy_standin, make_git_workspace
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ffi_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A wheel directory with the stand-in's tvm-ffi wheel, for every build and smoke of the stand-in.
+
+    Its libraries NEED libtvm_ffi.so, which only that wheel ships (as upstream's
+    need apache-tvm-ffi's), so validation and smoke find it through
+    ``MLC_FIND_LINKS``, set here for every child process.
+    """
+    house = tmp_path_factory.mktemp("wheelhouse")
+    build_ffi_wheel(house)
+    previous = os.environ.get("MLC_FIND_LINKS")
+    os.environ["MLC_FIND_LINKS"] = str(house)
+    yield house
+    if previous is None:
+        os.environ.pop("MLC_FIND_LINKS", None)
+    else:
+        os.environ["MLC_FIND_LINKS"] = previous
 
 
 @pytest.fixture

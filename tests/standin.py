@@ -11,6 +11,23 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 STANDIN = REPO / "examples" / "mini-mlc-llm"
 SUBMODULES = ("3rdparty/tvm", "3rdparty/tokenizers-cpp")
+# The stand-in of apache-tvm-ffi: its own project and wheel, which the stand-in MLC-LLM's libraries NEED.
+FFI_PROJECT = STANDIN / "3rdparty" / "tvm" / "3rdparty" / "tvm-ffi"
+
+
+def build_ffi_wheel(dest: Path) -> Path:
+    """Build the mlc-standin-tvm-ffi wheel into the folder ``dest`` (from a copy: the source stays clean)."""
+    work = dest / "tvm-ffi-src"
+    shutil.copytree(FFI_PROJECT, work, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dest), str(work)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    shutil.rmtree(work)
+    (wheel,) = dest.glob("mlc_standin_tvm_ffi-*.whl")
+    return wheel
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -90,7 +107,8 @@ def cache_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("CCACHE_", "SCCACHE_", "MLC_", "CMAKE_")) and k not in CACHE_TOOL_VARS
+        if (not k.startswith(("CCACHE_", "SCCACHE_", "MLC_", "CMAKE_")) and k not in CACHE_TOOL_VARS)
+        or k == "MLC_FIND_LINKS"
     }
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.update(extra)

@@ -51,35 +51,55 @@ def verdict_python(version: tuple[int, ...]) -> Check:
 
 
 def verdict_cmake(
-    found: tuple[int, ...] | None, floor: tuple[int, ...], floor_file: str, *, pip_can_provide: bool
+    found: tuple[int, ...] | None,
+    floor: tuple[int, ...],
+    floor_file: str,
+    *,
+    pip_can_provide: bool,
+    env_cmake: tuple[int, ...] | None = None,
 ) -> Check:
+    """Whether the build gets a CMake that meets the tree's floor. Pure.
+
+    ``found``: cmake on PATH; ``env_cmake``: the cmake package in the tool's own
+    environment (PyPI's ``cmake``), which scikit-build-core finds without
+    isolation and the legacy build runs when PATH's is too old;
+    ``pip_can_provide``: an isolated root build, where the tool passes the
+    floor as scikit-build-core's ``cmake.version`` so that it fetches a CMake
+    that meets it (it only fetches when the one it finds fails that setting).
+    """
     need = workspace.version_text(floor)
+    if found is not None and found >= floor:
+        return Check("cmake", "ok", f"cmake {workspace.version_text(found)} (>= {need}, from {floor_file})")
+    have = "not on PATH" if found is None else f"{workspace.version_text(found)} on PATH is older than {need}"
+    if env_cmake is not None and env_cmake >= floor:
+        return Check(
+            "cmake",
+            "ok",
+            f"cmake {workspace.version_text(env_cmake)} from this environment's cmake package "
+            f"(>= {need}, from {floor_file}; cmake {have})",
+        )
+    if pip_can_provide:
+        return Check(
+            "cmake",
+            "warn",
+            f"cmake {have}, required by {floor_file}; the isolated wheel build asks scikit-build-core for "
+            f"cmake>={need} (cmake.version), which fetches it from PyPI",
+            f"pip install 'cmake>={need}' for offline builds",
+        )
     if found is None:
-        if pip_can_provide:
-            return Check(
-                "cmake",
-                "warn",
-                f"cmake not on PATH; the isolated wheel build will fetch cmake>={need} from PyPI",
-                "install cmake >= " + need + " for offline builds",
-            )
         return Check(
             "cmake",
             "fail",
             "cmake not found",
             f"install cmake >= {need} (pip install 'cmake>={need}' or your package manager)",
         )
-    have = workspace.version_text(found)
-    if found < floor:
-        message = f"cmake {have} is older than {need}, required by {floor_file}"
-        if pip_can_provide:
-            return Check(
-                "cmake",
-                "warn",
-                message + "; the isolated wheel build will fetch a newer one from PyPI",
-                f"install cmake >= {need} for offline builds",
-            )
-        return Check("cmake", "fail", message, f"install cmake >= {need} (pip install 'cmake>={need}')")
-    return Check("cmake", "ok", f"cmake {have} (>= {need}, from {floor_file})")
+    return Check(
+        "cmake",
+        "fail",
+        f"cmake {have}, required by {floor_file}",
+        f"pip install 'cmake>={need}' into the tool's environment (used when PATH's is older), "
+        "or put a newer cmake on PATH",
+    )
 
 
 def verdict_generator(ninja: bool, make: bool, *, windows: bool) -> Check:
@@ -228,6 +248,21 @@ def include_dirs(env: Mapping[str, str]) -> list[Path]:
     return dirs
 
 
+def cmake_floor_of(ws: Workspace | None) -> tuple[tuple[int, ...], str]:
+    """The CMake version a build of ``ws`` needs and the file (relative to the checkout) that asks for it.
+
+    The highest ``cmake_minimum_required`` among the files a configure can enter
+    (:func:`workspace.cmake_floor`), never below the spec's 3.24.
+    """
+    floor: tuple[int, ...] = SPEC_CMAKE_FLOOR
+    floor_file = "the project's baseline"
+    if ws is not None:
+        found_floor = workspace.cmake_floor(ws.root)
+        if found_floor is not None and found_floor[0] > floor:
+            floor, floor_file = found_floor[0], found_floor[1].relative_to(ws.root).as_posix()
+    return floor, floor_file
+
+
 def run_checks(
     ws: Workspace | None,
     config: CMakeConfig,
@@ -239,16 +274,19 @@ def run_checks(
     windows = sys.platform.startswith("win")
     checks: list[Check] = [verdict_python(tuple(sys.version_info[:3]))]
 
-    floor: tuple[int, ...] = SPEC_CMAKE_FLOOR
-    floor_file = "the project's baseline"
-    if ws is not None:
-        found_floor = workspace.cmake_floor(ws.root)
-        if found_floor is not None and found_floor[0] > floor:
-            floor, floor_file = found_floor[0], str(found_floor[1].relative_to(ws.root))
+    floor, floor_file = cmake_floor_of(ws)
     cmake_raw = tools.probe("cmake", env)
     # With isolation (or auto, which falls back to it), pip fetches a new enough cmake itself.
     pip_can_provide = ws is not None and ws.layout == "root" and build_isolation is not False
-    checks.append(verdict_cmake(tools.parse_version(cmake_raw), floor, floor_file, pip_can_provide=pip_can_provide))
+    checks.append(
+        verdict_cmake(
+            tools.parse_version(cmake_raw),
+            floor,
+            floor_file,
+            pip_can_provide=pip_can_provide,
+            env_cmake=tools.environment_cmake_version(env),
+        )
+    )
     checks.append(
         verdict_generator(
             run_mod.which("ninja", env) is not None, run_mod.which("make", env) is not None, windows=windows

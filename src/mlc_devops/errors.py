@@ -20,6 +20,7 @@ EXIT_SIGNATURE = 7  # verify: the signature does not check out
 EXIT_SUBJECT = 8  # verify: no subject of the provenance names the artifact
 EXIT_SOURCE = 9  # verify: the provenance's source commit is not the expected one
 EXIT_BUSY = 10  # another build holds the workspace lock
+EXIT_FINDINGS = 11  # build --fail-on-findings: the wheel is valid but has findings
 EXIT_SIGINT = 128 + signal.SIGINT  # 130
 EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
 
@@ -66,6 +67,11 @@ class BuildFailed(MlcDevopsError):
 class ValidationFailed(MlcDevopsError):
     exit_code = EXIT_VALIDATION
     kind = "validation"
+
+
+class FindingsFailed(MlcDevopsError):
+    exit_code = EXIT_FINDINGS
+    kind = "findings"
 
 
 class VerificationFailed(MlcDevopsError):

@@ -66,6 +66,18 @@ SETTINGS: dict[str, Setting] = {
             lambda: "auto",
             "pip build isolation: auto (off when the build backend and a new enough cmake are here), yes, no",
         ),
+        Setting(
+            "find_links",
+            "MLC_FIND_LINKS",
+            lambda: None,
+            "directories of wheels for dependencies and pairings, separated by the path separator (pip --find-links)",
+        ),
+        Setting(
+            "fail_on_findings",
+            "MLC_FAIL_ON_FINDINGS",
+            lambda: "0",
+            "turn findings (duplicate payloads, version mismatch, undeclared pairing) into a failure (exit 11)",
+        ),
     )
 }
 
@@ -87,7 +99,8 @@ def resolve_raw(flags: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, R
     for name, setting in SETTINGS.items():
         flag = flags.get(name)
         if isinstance(flag, (list, tuple)):
-            flag = ",".join(str(f) for f in flag) if flag else None
+            joiner = os.pathsep if name == "find_links" else ","
+            flag = joiner.join(str(f) for f in flag) if flag else None
         if flag is not None:
             out[name] = Resolved(str(flag), "flag")
         elif setting.env and env.get(setting.env, "") != "":
@@ -183,6 +196,9 @@ class BuildOptions:
     build_isolation: bool | None  # None: decide per build (commands.build.choose_isolation)
     origins: dict[str, Resolved] = field(default_factory=dict, compare=False)
     cache_remote: str | None = None
+    find_links: tuple[str, ...] = ()
+    with_packages: tuple[str, ...] = ()
+    fail_on_findings: bool = False
 
     @property
     def dist_dir(self) -> Path:
@@ -241,4 +257,17 @@ def resolve(
         else _truthy(raw["build_isolation"].value, "build isolation"),
         origins=raw,
         cache_remote=raw["cache_remote"].value or None,
+        find_links=split_find_links(raw["find_links"].value),
+        with_packages=tuple(flags.get("with_packages") or ()),
+        fail_on_findings=_truthy(raw["fail_on_findings"].value, "fail on findings"),
     )
+
+
+def split_find_links(value: str | None) -> tuple[str, ...]:
+    """``MLC_FIND_LINKS`` (or joined ``--find-links`` flags): directories separated by the path separator."""
+    return tuple(p for p in (value or "").split(os.pathsep) if p)
+
+
+def resolve_find_links(flag: list[str] | None, env: Mapping[str, str]) -> tuple[str, ...]:
+    """``--find-links`` (repeatable), else ``MLC_FIND_LINKS``, else none: for smoke and test."""
+    return split_find_links(resolve_raw({"find_links": flag or None}, env)["find_links"].value)

@@ -255,3 +255,17 @@ def output_of(
     if result.returncode != 0:
         return None
     return result.output.strip()
+
+
+def describe_exit(returncode: int) -> str:
+    """How a process ended, for messages: ``died with signal SIGABRT (6)`` or ``exited with code 1``.
+
+    A negative return code is subprocess's way of saying a signal ended it (POSIX).
+    """
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "signal"
+        return f"died with signal {name} ({-returncode})"
+    return f"exited with code {returncode}"

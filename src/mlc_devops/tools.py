@@ -84,3 +84,37 @@ def versions(names: list[str], env: Mapping[str, str] | None = None) -> dict[str
     for name in names:
         out[name] = describe(name, probe(name, env))
     return out
+
+
+def environment_cmake() -> str | None:
+    """The cmake that PyPI's ``cmake`` package put beside this interpreter, if any."""
+    from pathlib import Path  # noqa: PLC0415
+
+    folder = Path(sys.executable).parent
+    for name in ("cmake", "cmake.exe"):
+        candidate = folder / name
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def environment_cmake_version(env: Mapping[str, str] | None = None) -> tuple[int, ...] | None:
+    """Version of :func:`environment_cmake`, or None when there is none."""
+    program = environment_cmake()
+    return parse_version(run_mod.output_of([program, "--version"], env=env)) if program else None
+
+
+def cmake_program(floor: tuple[int, ...], env: Mapping[str, str] | None = None) -> str:
+    """The cmake a build runs: PATH's when it meets ``floor``, else this environment's when that does.
+
+    Falls back to ``cmake`` (PATH's), whose failure preflight has already reported.
+    """
+    found = parse_version(probe("cmake", env))
+    if found is not None and found >= floor:
+        return "cmake"
+    own = environment_cmake()
+    if own is not None:
+        version = environment_cmake_version(env)
+        if version is not None and version >= floor:
+            return own
+    return "cmake"

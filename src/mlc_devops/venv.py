@@ -36,9 +36,25 @@ def install_command(
     return cmd
 
 
+# Variables that make a check pass or fail for reasons outside the wheel: a library path
+# pointing at the build tree, a preloaded library, another Python's modules (ld.so(8), dyld(1), python(1)).
+LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "LD_LIBRARY_PATH", "LD_PRELOAD")
+LEAKY_PREFIXES = ("DYLD_",)
+
+
+def leaky_variables(env: Mapping[str, str]) -> list[str]:
+    """The variables of ``env`` that :func:`clean_env` removes, sorted (to say which were removed)."""
+    return sorted(k for k in env if k in LEAKY_VARIABLES or k.startswith(LEAKY_PREFIXES))
+
+
 def clean_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment for the venv's processes: no PYTHONPATH or PYTHONHOME leaking in."""
-    out = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
+    """The environment for the venv's processes: nothing that redirects libraries or modules leaks in.
+
+    Removes :data:`LEAKY_VARIABLES` and ``DYLD_*``, so that a library found only
+    through ``LD_LIBRARY_PATH`` pointing at a build tree fails as it would for users.
+    """
+    leaky = set(leaky_variables(env))
+    out = {k: v for k, v in env.items() if k not in leaky}
     out["PYTHONNOUSERSITE"] = "1"
     out["PYTHONDONTWRITEBYTECODE"] = "1"
     return out

@@ -1,14 +1,11 @@
-"""Validate a built wheel: it exists, its tags fit this platform, it carries the
-native libraries under this platform's names, and they load.
-"""
+"""Validate a built wheel: its tags fit this platform, every NEEDED entry resolves, and it loads as users load it."""
 
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,11 +13,11 @@ from typing import Any
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from mlc_devops import depwheels, elf, findings, probes, resolution, venv
 from mlc_devops import run as run_mod
 from mlc_devops.errors import ValidationFailed
-from mlc_devops.platforms import Platform, is_native_library_name
-
-REQUIRED_LIBRARIES = ("tvm_runtime", "mlc_llm")  # load order: the runtime first
+from mlc_devops.platforms import Platform
+from mlc_devops.supply import wheelinfo
 
 
 @dataclass(frozen=True)
@@ -51,20 +48,17 @@ def inspect(path: Path) -> WheelFacts:
     return facts_from(path.name, members)
 
 
-def library_members(facts: WheelFacts, plat: Platform, names: Iterable[str] = REQUIRED_LIBRARIES) -> dict[str, str]:
-    """Map each required library to its member path in the wheel (platform file names)."""
-    found: dict[str, str] = {}
-    for name in names:
-        wanted = plat.shared_library(name)
-        for member in facts.members:
-            if PurePosixPath(member).name == wanted:
-                found[name] = member
-                break
-    return found
+def native_members(facts: WheelFacts, plat: Platform) -> list[str]:
+    """The wheel's native libraries under this platform's naming (``.so``, ``.dll``, ``.dylib``)."""
+    return [m for m in facts.members if plat.is_native_library(m)]
 
 
 def problems(facts: WheelFacts, plat: Platform, supported: Iterable[str]) -> list[str]:
-    """Everything wrong with the wheel, as sentences; empty when it is fine. Pure."""
+    """Everything wrong with the wheel's name and contents, as sentences; empty when it is fine. Pure.
+
+    Which libraries it must contain is not a fixed list: :mod:`mlc_devops.resolution`
+    decides that from what its libraries NEED. It must hold at least one.
+    """
     out = []
     supported_set = set(supported)
     if not facts.tags & supported_set:
@@ -74,10 +68,8 @@ def problems(facts: WheelFacts, plat: Platform, supported: Iterable[str]) -> lis
     platforms_in_tags = {t.rsplit("-", 1)[-1] for t in facts.tags}
     if not any(plat.wheel_platform_fits(p) for p in platforms_in_tags):
         out.append(f"{facts.filename}: platform tag {', '.join(sorted(platforms_in_tags))} is not a {plat.name} tag")
-    libs = library_members(facts, plat)
-    for name in REQUIRED_LIBRARIES:
-        if name not in libs:
-            out.append(f"{facts.filename} does not contain {plat.shared_library(name)}")
+    if not native_members(facts, plat):
+        out.append(f"{facts.filename} holds no native library ({plat.shared_library('mlc_llm')} or any other)")
     return out
 
 
@@ -85,55 +77,219 @@ def supported_tags() -> list[str]:
     return [str(t) for t in sys_tags()]
 
 
-LOAD_SCRIPT = r"""
-import ctypes, json, os, sys
-paths = json.loads(sys.argv[1])
-loaded = []
-for path in paths:
-    if hasattr(os, "add_dll_directory"):
-        os.add_dll_directory(os.path.dirname(path))
-    try:
-        ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
-    except OSError as exc:
-        print(json.dumps({"failed": path, "error": str(exc)}))
-        sys.exit(1)
-    loaded.append(path)
-print(json.dumps({"loaded": loaded}))
-"""
+# --- libraries: what they NEED, who provides it, and whether they load ------------------------------------
 
 
-def load_check(wheel: Path, facts: WheelFacts, plat: Platform, env: Mapping[str, str]) -> list[str]:
-    """Extract the wheel's required libraries and load them in a separate interpreter."""
-    libs = library_members(facts, plat)
-    with tempfile.TemporaryDirectory(prefix="mlc-devops-load-") as tmp:
-        with zipfile.ZipFile(wheel) as zf:
-            for member in facts.members:
-                if is_native_library_name(member):
-                    zf.extract(member, tmp)
-        paths = [str(Path(tmp, libs[name])) for name in REQUIRED_LIBRARIES if name in libs]
-        result = run_mod.run([sys.executable, "-c", LOAD_SCRIPT, json.dumps(paths)], env=env, check=False)
-        if result.returncode != 0:
-            last = result.output.strip().splitlines()[-1:] or ["no output"]
+def elf_libraries(wheel: Path, members: Iterable[str]) -> list[resolution.Library]:
+    """Dynamic facts of each ELF library among ``members`` of ``wheel``; others are skipped (PE, Mach-O)."""
+    out = []
+    with zipfile.ZipFile(wheel) as archive:
+        for member in members:
+            data = archive.read(member)
             try:
-                info = json.loads(last[0])
-                message = f"{PurePosixPath(info['failed']).name} does not load: {info['error']}"
-            except (ValueError, KeyError):
-                message = f"loading the wheel's libraries failed: {last[0]}"
-            raise ValidationFailed(
-                message.replace(tmp + "/", ""), hint="check the libraries' dependencies (ldd) and RPATH"
+                info = elf.read_dynamic(data)
+            except ValueError as exc:
+                raise ValidationFailed(f"{member} in {wheel.name} is {exc}") from None
+            if info is not None:
+                out.append(resolution.Library(member, info.soname, info.needed, info.search_path))
+    return out
+
+
+def python_sources(wheel: Path, package: str) -> dict[str, str]:
+    """Text of the package's top-level ``.py`` files in the wheel (to read ``__version__`` without importing)."""
+    out = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if member.startswith(f"{package}/") and member.endswith(".py") and member.count("/") == 1:
+                out[member] = archive.read(member).decode("utf-8", errors="replace")
+    return out
+
+
+def package_name(members: Iterable[str], project: str) -> str:
+    """The import package of the wheel: the top-level folder named like the project, else the first one."""
+    heads = sorted(
+        {m.split("/", 1)[0] for m in members if "/" in m and not m.split("/", 1)[0].endswith((".dist-info", ".data"))}
+    )
+    wanted = project.replace("-", "_").lower()
+    return next((h for h in heads if h.lower() == wanted), heads[0] if heads else wanted)
+
+
+def _policy(info: wheelinfo.WheelInfo) -> tuple[str, frozenset[str]]:
+    policies = resolution.load_policies()
+    if policies is None:
+        return "platform (no manylinux policy: auditwheel is not installed)", frozenset()
+    return resolution.policy_libraries(policies, info.platform_tags)
+
+
+def interpret_load(
+    result: Mapping[str, Any], providers: Iterable[resolution.Provider], package: str
+) -> tuple[list[str], list[str]]:
+    """Failures and notes from the load probe's JSON. Pure.
+
+    Fails: a provider module that does not import, a library that does not load,
+    an import that fails with OSError (a library). Notes: an import that needs a
+    module not installed for validation (the smoke test installs everything).
+    """
+    failures: list[str] = []
+    notes: list[str] = []
+    owners = {m: p for p in providers for m in p.modules}
+    for module, outcome in dict(result.get("providers", {})).items():
+        if outcome != "ok":
+            owner = owners.get(module)
+            failures.append(
+                f"import {module}" + (f" (from {owner.name} {owner.version})" if owner else "") + f" failed: {outcome}"
             )
-    return [libs[name] for name in REQUIRED_LIBRARIES if name in libs]
+    for item in result.get("failed", []):
+        failures.append(f"{PurePosixPath(item['path']).name} does not load: {item['error']}")
+    imported = dict(result.get("import") or {})
+    if imported.get("ok"):
+        notes.append(f"import {package}: ok")
+    elif imported.get("missing_module"):
+        notes.append(
+            f"import {package} needs {imported['missing_module']}, which validation does not install "
+            "(it installs only the wheels that provide libraries); `mlc-devops smoke` checks the import"
+        )
+    elif imported:
+        if imported.get("oserror"):
+            failures.append(f"import {package} failed: {imported.get('error')}")
+        else:
+            notes.append(f"import {package} raised {imported.get('error')}; `mlc-devops smoke` checks the import")
+    for item in result.get("skipped", []):
+        notes.append(f"{item['path']}: not loaded, a library of that name is already in the process")
+    return failures, notes
 
 
-def validate(wheel: Path, plat: Platform, env: Mapping[str, str], *, load: bool = True) -> dict[str, Any]:
+def load_check(
+    wheel: Path,
+    package: str,
+    libraries: Sequence[str],
+    provider_files: Mapping[str, Path],
+    providers: Sequence[resolution.Provider],
+    env: Mapping[str, str],
+) -> dict[str, Any]:
+    """Install the wheel and its library providers (no other dependency) into a clean venv and run the load probe.
+
+    Returns the probe's JSON. Raises ValidationFailed when the probe prints nothing
+    (it crashed: its signal and last lines are given).
+    """
+    clean = venv.clean_env(env)
+    with venv.fresh(env) as python, tempfile.TemporaryDirectory(prefix="mlc-devops-load-") as cwd:
+        files = [str(wheel.resolve()), *(str(p.resolve()) for p in provider_files.values())]
+        run_mod.run(
+            venv.install_command(str(python), files, offline=True, index_url=None, no_deps=True),
+            env=clean,
+            what="pip install (validation environment)",
+            error=ValidationFailed,
+        )
+        spec = {
+            "providers": [m for p in providers for m in p.modules],
+            "package": package,
+            "libraries": list(libraries),
+        }
+        result = run_mod.run([str(python), probes.path("load"), json.dumps(spec)], cwd=cwd, env=clean, check=False)
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise ValidationFailed(
+            f"the load check {run_mod.describe_exit(result.returncode)} before printing a result",
+            detail="\n".join(result.output.strip().splitlines()[-20:]),
+            hint="the last lines of its output are above",
+        )
+    data: dict[str, Any] = json.loads(lines[-1])
+    return data
+
+
+def validate(
+    wheel: Path,
+    plat: Platform,
+    env: Mapping[str, str],
+    *,
+    load: bool = True,
+    with_packages: Sequence[str] = (),
+    find_links: Sequence[str] = (),
+    offline: bool = False,
+    index_url: str | None = None,
+) -> dict[str, Any]:
+    """Validate ``wheel`` for ``plat``: tags, NEEDED resolution, loading, findings.
+
+    Returns the report's ``wheel``/``validation`` data: filename, name, version,
+    tags, sha256, size, libraries, loaded, resolution (one entry per NEEDED),
+    providers, findings, notes. Raises ValidationFailed (exit 5) for a wrong
+    tag, an unresolved NEEDED entry or a library that does not load.
+    """
     facts = inspect(wheel)
     found = problems(facts, plat, supported_tags())
     if found:
         raise ValidationFailed(found[0], detail="\n".join(found[1:]))
-    loaded = load_check(wheel, facts, plat, env) if load else []
-    from mlc_devops.supply.wheelinfo import read_wheel  # noqa: PLC0415 - the one wheel reader
-
-    info = read_wheel(wheel)
+    info = wheelinfo.read_wheel(wheel)
+    package = package_name(facts.members, info.name)
+    natives = native_members(facts, plat)
+    libraries = elf_libraries(wheel, natives)
+    policy_name, allowed = _policy(info)
+    notes: list[str] = []
+    resolved = resolution.resolve(libraries, facts.members, (), allowed, policy_name)
+    missing = set(resolution.unresolved_names(resolved))
+    gathered = depwheels.Gathered()
+    if missing or with_packages:
+        with tempfile.TemporaryDirectory(prefix="mlc-devops-deps-") as work:
+            gathered = depwheels.gather(
+                info.requires_dist,
+                set(missing),
+                Path(work),
+                env,
+                with_packages=with_packages,
+                find_links=find_links,
+                offline=offline,
+                index_url=index_url,
+            )
+            resolved = resolution.resolve(libraries, facts.members, gathered.providers, allowed, policy_name)
+            notes += gathered.notes
+            used = {
+                r.where.split(" ", 1)[0] for r in resolved if r.kind in (resolution.DEPENDENCY, resolution.UNDECLARED)
+            }
+            providers = [p for p in gathered.providers if p.name in used]
+            unresolved = [r for r in resolved if r.kind == resolution.UNRESOLVED]
+            if unresolved:
+                raise ValidationFailed(
+                    unresolved[0].sentence(),
+                    detail="\n".join([r.sentence() for r in unresolved[1:]] + notes),
+                    hint="ship it in the wheel, declare the package that ships it in [project].dependencies, "
+                    "or pass --with/--find-links with that package's wheel",
+                )
+            files = {p.name: gathered.files[p.name] for p in providers}
+            probe = load_check(wheel, package, natives, files, providers, env) if load else {}
+    else:
+        providers = []
+        probe = load_check(wheel, package, natives, {}, [], env) if load else {}
+    failures, load_notes = interpret_load(probe, providers, package) if load else ([], [])
+    if failures:
+        raise ValidationFailed(
+            failures[0],
+            detail="\n".join(failures[1:] + load_notes),
+            hint="check the libraries' NEEDED entries and RUNPATH (readelf -d) and the dependencies that provide them",
+        )
+    notes += load_notes
+    imported = dict(probe.get("import") or {})
+    if imported.get("ok"):
+        version = (imported.get("version"), "import")
+    else:
+        static = findings.static_module_version(python_sources(wheel, package), package)
+        version = (static[0], static[1]) if static else (None, "")
+    found_findings = findings.duplicates((lib.path, lib.sha256, lib.size) for lib in info.libraries)
+    mismatch = findings.version_mismatch(info.version, version[0], version[1])
+    if mismatch is not None:
+        found_findings.append(mismatch)
+    for provider in providers:
+        if not provider.declared:
+            needs = sorted({r.needed for r in resolved if r.where.startswith(provider.name + " ")})
+            found_findings.append(
+                findings.Finding(
+                    findings.UNDECLARED_PAIRING,
+                    f"the wheel's libraries need {', '.join(needs)} from {provider.name} {provider.version}, "
+                    "which its Requires-Dist does not declare",
+                    {"package": provider.name, "version": provider.version, "libraries": needs},
+                )
+            )
+    loaded = [item["path"] for key in ("present", "loaded") for item in probe.get(key, [])]
     return {
         "filename": facts.filename,
         "name": facts.name,
@@ -142,5 +298,14 @@ def validate(wheel: Path, plat: Platform, env: Mapping[str, str], *, load: bool 
         "sha256": info.sha256,
         "size": info.size,
         "libraries": [{"path": lib.path, "sha256": lib.sha256} for lib in info.libraries],
-        "loaded": loaded,
+        "loaded": sorted(loaded),
+        "package": package,
+        "module_version": version[0],
+        "resolution": [r.as_dict() for r in resolved],
+        "providers": [
+            {"name": p.name, "version": p.version, "declared": p.declared, "libraries": sorted(p.libraries)}
+            for p in providers
+        ],
+        "findings": [f.as_dict() for f in found_findings],
+        "notes": notes,
     }

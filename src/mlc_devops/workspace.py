@@ -31,6 +31,12 @@ LAYOUT_DESCRIPTIONS: dict[str, str] = {
 }
 
 SKIP_DIRS = frozenset({".git", "build", "dist", "node_modules", "__pycache__", "target", ".venv", ".ccache"})
+# Folders whose CMakeLists no configure of MLC-LLM enters: examples, tests, docs and apps of
+# the project and its submodules. Measured on upstream 79d603f0 (2026-11-29): the tree's highest
+# floor, 3.27, sits in 3rdparty/tvm/3rdparty/tvm-ffi/examples/; the build's real floor is 3.26.
+NOT_CONFIGURED_DIRS = frozenset(
+    {"examples", "example", "tests", "test", "docs", "doc", "apps", "tutorials", "benchmarks", "web", "jvm"}
+)
 
 
 @dataclass(frozen=True)
@@ -248,8 +254,9 @@ def minimum_cmake_in(text: str) -> tuple[int, ...] | None:
 
 
 def iter_cmakelists(root: Path) -> Iterator[Path]:
+    """The CMakeLists.txt files a configure of ``root`` can enter: all but those in :data:`NOT_CONFIGURED_DIRS`."""
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d.lower() not in NOT_CONFIGURED_DIRS)
         if "CMakeLists.txt" in filenames:
             yield Path(dirpath) / "CMakeLists.txt"
 
@@ -264,7 +271,10 @@ def highest_minimum(pairs: Iterable[tuple[Path, str]]) -> tuple[tuple[int, ...],
 
 
 def cmake_floor(root: Path) -> tuple[tuple[int, ...], Path] | None:
-    """The highest ``cmake_minimum_required`` in the tree and the file that asks for it."""
+    """The highest ``cmake_minimum_required`` among the files a configure can enter, and that file.
+
+    Returns ``((major, minor[, patch]), path)`` or None when no CMakeLists.txt declares one.
+    """
     return highest_minimum((path, path.read_text(encoding="utf-8", errors="replace")) for path in iter_cmakelists(root))
 
 

@@ -36,7 +36,9 @@ def test_installs_and_runs_on_python_39(tmp_path: Path) -> None:
     subprocess.run([*python, "-m", "venv", str(venv)], check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYENV_VERSION"}
     tool = venv / "bin" / "mlc-devops"
-    install = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(REPO)], capture_output=True, text=True, env=env)
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", str(REPO)], capture_output=True, text=True, env=env
+    )
     assert install.returncode == 0, install.stderr
     version = subprocess.run([str(venv / "bin" / "python"), "--version"], capture_output=True, text=True, env=env)
     assert version.stdout.startswith("Python 3.9")
@@ -45,7 +47,9 @@ def test_installs_and_runs_on_python_39(tmp_path: Path) -> None:
     assert "set(USE_VULKAN ON)" in config.stdout
     doctor = subprocess.run(
         [str(tool), "doctor", "--source", str(REPO / "examples" / "mini-mlc-llm"), "--json"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     data = json.loads(doctor.stdout)
     assert data["layout"] == "root"

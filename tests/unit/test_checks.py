@@ -9,11 +9,26 @@ from mlc_devops.workspace import SubmoduleState
 def test_cmake_too_old_fails_for_legacy_and_warns_when_pip_can_fetch() -> None:
     failed = checks.verdict_cmake((3, 25, 1), (3, 28), "3rdparty/tvm/ffi/CMakeLists.txt", pip_can_provide=False)
     assert failed.status == "fail"
-    assert "3.25.1 is older than 3.28, required by 3rdparty/tvm/ffi/CMakeLists.txt" in failed.detail
+    assert "3.25.1 on PATH is older than 3.28, required by 3rdparty/tvm/ffi/CMakeLists.txt" in failed.detail
     assert "cmake>=3.28" in failed.fix
-    assert checks.verdict_cmake((3, 25), (3, 28), "x", pip_can_provide=True).status == "warn"
+    warned = checks.verdict_cmake((3, 25), (3, 28), "x", pip_can_provide=True)
+    assert warned.status == "warn"
+    assert "cmake>=3.28 (cmake.version)" in warned.detail
     assert checks.verdict_cmake((3, 30), (3, 28), "x", pip_can_provide=False).status == "ok"
     assert checks.verdict_cmake(None, (3, 24), "x", pip_can_provide=False).status == "fail"
+
+
+def test_cmake_from_the_tools_environment_meets_the_floor_when_paths_does_not() -> None:
+    # Debian 12's 3.25 on PATH, PyPI's cmake 3.31 beside the interpreter: scikit-build-core and the
+    # legacy build use the latter, so nothing needs fetching and nothing blocks.
+    verdict = checks.verdict_cmake(
+        (3, 25, 1), (3, 26), "3rdparty/tvm/3rdparty/tvm-ffi/CMakeLists.txt", pip_can_provide=False, env_cmake=(3, 31, 6)
+    )
+    assert verdict.status == "ok"
+    assert "cmake 3.31.6 from this environment's cmake package" in verdict.detail
+    assert "3.25.1 on PATH is older than 3.26" in verdict.detail
+    too_old = checks.verdict_cmake((3, 25), (3, 26), "x", pip_can_provide=False, env_cmake=(3, 25, 2))
+    assert too_old.status == "fail"
 
 
 def test_generator() -> None:

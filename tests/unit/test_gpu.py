@@ -35,7 +35,4 @@ def test_kernel_image_failure_names_the_architectures() -> None:
     with pytest.raises(CheckFailed) as info:
         gpu.interpret({"ok": False, "stage": "kernel-image", "error": "status 3", **H200}, ["80-real"])
     assert "on NVIDIA H200 (sm_90, driver 13.0)" in info.value.message
-    assert (
-        info.value.hint
-        == "the wheel was built for 80-real; rebuild with --cuda-arch including 90 (or a PTX target)"
-    )
+    assert info.value.hint == "the wheel was built for 80-real; rebuild with --cuda-arch including 90 (or a PTX target)"

@@ -105,3 +105,18 @@ def test_build_requirements_and_whether_they_are_here(tmp_path: Path) -> None:
     assert workspace.requirements_met(["packaging>=999"]) is False
     assert workspace.requirements_met(["no-such-package-here"]) is False
     assert workspace.requirements_met(["no-such-package-here; python_version < '3'"]) is True
+
+
+def test_cmake_floor_ignores_what_no_configure_enters(tmp_path: Path) -> None:
+    # upstream 79d603f0's shape: 3.26 in tvm-ffi (entered), 3.27 in tvm-ffi/examples (never entered)
+    ffi = tmp_path / "3rdparty" / "tvm" / "3rdparty" / "tvm-ffi"
+    (ffi / "examples" / "packaging").mkdir(parents=True)
+    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.18)\n")
+    (ffi / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.26)\n")
+    (ffi / "examples" / "packaging" / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.27)\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.30)\n")
+    floor = workspace.cmake_floor(tmp_path)
+    assert floor is not None
+    assert floor[0] == (3, 26)
+    assert floor[1] == ffi / "CMakeLists.txt"

@@ -2,6 +2,7 @@
  * \file engine_info.cc
  * \brief Version and build information of the (stand-in) MLC-LLM library.
  */
+#include <tvm/ffi/c_api.h>
 #include <tvm/runtime/c_runtime_api.h>
 
 #include "base.h"
@@ -15,5 +16,7 @@ extern "C" {
 MLC_LLM_DLL const char* mlc_llm_version(void) { return MLC_LLM_VERSION; }
 
 MLC_LLM_DLL const char* mlc_llm_backends(void) { return tvm_standin_enabled_backends(); }
+
+MLC_LLM_DLL int mlc_llm_ffi_abi(void) { return TVMFFIStandinABIVersion(); }
 
 }  // extern "C"

@@ -69,7 +69,7 @@ def main():
             package_dir={"mlc_llm": "mlc_llm"},
             package_data={"mlc_llm": package_data},
             include_package_data=True,
-            install_requires=["tqdm"],
+            install_requires=["tqdm", "mlc-standin-tvm-ffi"],
             entry_points={"console_scripts": ["mlc_llm = mlc_llm.__main__:main"]},
             distclass=BinaryDistribution,
             zip_safe=False,

@@ -60,6 +60,13 @@ def add_install(parser: argparse.ArgumentParser) -> None:
         metavar="PKG",
         help="also install PKG (a requirement or a wheel file, e.g. the TVM wheel it pairs with)",
     )
+    parser.add_argument(
+        "--find-links",
+        dest="find_links",
+        action="append",
+        metavar="DIR",
+        help="also install dependencies from this directory of wheels, repeatable (env MLC_FIND_LINKS)",
+    )
 
 
 # `-o -` means standard output, as for cat, tar and curl: never a file named "-".

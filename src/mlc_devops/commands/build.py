@@ -32,13 +32,16 @@ from mlc_devops import (
     lock,
     options,
     platforms,
+    resolution,
     tools,
+    urls,
+    venv,
     wheelcheck,
     workspace,
 )
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
-from mlc_devops.errors import BuildFailed, PrerequisiteMissing
+from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing
 from mlc_devops.ui import Console, PhaseClock, Progress
 
 REPORT_SCHEMA = "mlc-devops/build-report/v1"
@@ -94,6 +97,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--clean-dist", action="store_true", help="remove older wheels of this project from dist/")
     parser.add_argument(
+        "--with",
+        dest="with_packages",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="a wheel file or requirement that validation may resolve libraries from although the wheel does not "
+        "declare it (a TVM wheel for a legacy checkout): reported as an undeclared pairing",
+    )
+    parser.add_argument(
+        "--find-links",
+        dest="find_links",
+        action="append",
+        metavar="DIR",
+        help="directory of wheels of the wheel's dependencies, for offline validation (env MLC_FIND_LINKS)",
+    )
+    parser.add_argument(
+        "--fail-on-findings",
+        dest="fail_on_findings",
+        action="store_const",
+        const="1",
+        help="fail (exit 11) on findings: duplicated payloads, version mismatch, undeclared pairing "
+        "(env MLC_FAIL_ON_FINDINGS)",
+    )
+    parser.add_argument(
         "--wait", action="store_true", help="wait for another build of this workspace instead of refusing"
     )
 
@@ -109,7 +136,15 @@ def root_wheel_command(
     *,
     isolation: bool,
     defines: Mapping[str, str] | None = None,
+    cmake_floor: tuple[int, ...] | None = None,
 ) -> list[str]:
+    """``pip wheel`` at the root, as upstream's CI runs it, plus the tool's settings.
+
+    ``cmake_floor`` becomes scikit-build-core's ``cmake.version``: it uses a CMake
+    that meets it and, in an isolated build, fetches one from PyPI when the one
+    it finds is older (upstream's pyproject sets none, so by default it checks
+    only the root CMakeLists' 3.18 and runs Debian 12's 3.25 into tvm-ffi's 3.26).
+    """
     cmd = [
         python,
         "-m",
@@ -125,6 +160,8 @@ def root_wheel_command(
         "-C",
         f"cmake.build-type={build_type}",
     ]
+    if cmake_floor is not None:
+        cmd += ["-C", f"cmake.version=>={workspace.version_text(cmake_floor)}"]
     for key, value in sorted((defines or {}).items()):
         cmd += ["-C", f"cmake.define.{key}={value}"]
     if not isolation:
@@ -139,9 +176,10 @@ def legacy_configure_command(
     build_type: str,
     generator: str | None,
     defines: Mapping[str, str] | None = None,
+    cmake: str = "cmake",
 ) -> list[str]:
     cmd = [
-        "cmake",
+        cmake,
         "-S",
         str(source),
         "-B",
@@ -155,8 +193,8 @@ def legacy_configure_command(
     return cmd
 
 
-def legacy_compile_command(build_dir: Path, jobs: int, build_type: str) -> list[str]:
-    return ["cmake", "--build", str(build_dir), "--parallel", str(jobs), "--config", build_type]
+def legacy_compile_command(build_dir: Path, jobs: int, build_type: str, cmake: str = "cmake") -> list[str]:
+    return [cmake, "--build", str(build_dir), "--parallel", str(jobs), "--config", build_type]
 
 
 def legacy_package_command(python: str, python_dir: Path, wheelhouse: Path, *, isolation: bool) -> list[str]:
@@ -309,6 +347,7 @@ def build(
         if opts.repair and plat.can_repair:
             auditwheel_program(env)  # before compiling, not after
         cmake_check = next((c for c in results if c.name == "cmake"), None)
+        floor, floor_file = checks.cmake_floor_of(ws)
         isolation = choose_isolation(
             opts.build_isolation,
             backend_here=workspace.requirements_met(workspace.build_requirements(ws)),
@@ -359,9 +398,13 @@ def build(
         with open(log_path, "w", encoding="utf-8") as log:
             try:
                 if ws.layout == "root":
-                    _build_root(ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines)
+                    _build_root(
+                        ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
+                    )
                 else:
-                    _build_legacy(ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines)
+                    _build_legacy(
+                        ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
+                    )
             except BuildFailed as exc:
                 exc.hint = exc.hint or f"the full log is {log_path}"
                 raise
@@ -372,8 +415,19 @@ def build(
         if opts.repair:
             wheel = _repair(wheel, opts, plat, build_env, console)
         with console.phase("validate"):
-            info = wheelcheck.validate(wheel, plat, build_env)
-            console.say(f"    {info['filename']}: tags ok, loaded {', '.join(str(x) for x in info['loaded'])}")
+            leaked = venv.leaky_variables(build_env)
+            if leaked:
+                console.say(f"    validating without {', '.join(leaked)} (users do not have them)")
+            info = wheelcheck.validate(
+                wheel, plat, build_env, with_packages=opts.with_packages, find_links=opts.find_links
+            )
+            say_validation(console, info)
+        if info["findings"] and opts.fail_on_findings:
+            raise FindingsFailed(
+                f"{len(info['findings'])} finding(s) and --fail-on-findings: {info['findings'][0]['message']}",
+                detail="\n".join(f["message"] for f in info["findings"][1:]),
+                hint="fix them, or build without --fail-on-findings (MLC_FAIL_ON_FINDINGS)",
+            )
         stats_after = cache.read_stats(launcher, build_env)
         report = {
             "schema": REPORT_SCHEMA,
@@ -401,6 +455,10 @@ def build(
             "started": started,
             "finished": utc_now(),
             "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
+            "cmake_floor": {"version": workspace.version_text(floor), "file": floor_file},
+            "validation": {
+                k: info[k] for k in ("package", "module_version", "resolution", "providers", "findings", "notes")
+            },
             "compiler_cache": cache.report(
                 wiring,
                 stats_before,
@@ -410,6 +468,31 @@ def build(
         }
         target = _publish(wheel, report, dist, ws.project_name, console, clean_dist=clean_dist)
     return BuildResult(target, target.with_name(target.name + REPORT_SUFFIX), report)
+
+
+def say_validation(console: Console, info: Mapping[str, Any]) -> None:
+    """Validation's result for people: what loaded, where NEEDED entries came from beyond the wheel, findings."""
+    console.say(f"    {info['filename']}: tags ok; loaded {', '.join(str(x) for x in info['loaded']) or 'nothing'}")
+    counts: dict[str, int] = {}
+    for item in info["resolution"]:
+        counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+    if counts:
+        console.say(
+            f"    NEEDED entries resolved: {sum(counts.values())} ("
+            + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            + ")"
+        )
+    seen = set()
+    for item in info["resolution"]:
+        if item["kind"] in ("dependency", "undeclared", "wheel-elsewhere"):
+            line = resolution.Resolution(item["library"], item["needed"], item["kind"], item["where"]).sentence()
+            if line not in seen:
+                seen.add(line)
+                console.say(f"    {line}")
+    for note in info["notes"]:
+        console.say(f"    {note}")
+    for finding in info["findings"]:
+        console.warn(f"finding: {finding['message']}")
 
 
 def _stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
@@ -433,9 +516,16 @@ def _build_root(
     *,
     isolation: bool,
     defines: Mapping[str, str],
+    floor: tuple[int, ...],
 ) -> None:
     cmd = root_wheel_command(
-        sys.executable, ws.root, wheelhouse, opts.config.build_type, isolation=isolation, defines=defines
+        sys.executable,
+        ws.root,
+        wheelhouse,
+        opts.config.build_type,
+        isolation=isolation,
+        defines=defines,
+        cmake_floor=floor,
     )
     console.say("==> prepare (pip and the isolated build environment)" if isolation else "==> prepare")
     clock = PhaseClock(console, SKBUILD_MARKERS, "prepare")
@@ -463,11 +553,15 @@ def _build_legacy(
     *,
     isolation: bool,
     defines: Mapping[str, str],
+    floor: tuple[int, ...],
 ) -> None:
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
+    cmake = tools.cmake_program(floor, env)
+    if cmake != "cmake":
+        console.say(f"    cmake: {cmake} (the one on PATH is older than {workspace.version_text(floor)})")
     with console.phase("configure"):
         run_mod.run(
-            legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator, defines),
+            legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator, defines, cmake),
             cwd=ws.root,
             env=env,
             capture=False,
@@ -476,7 +570,7 @@ def _build_legacy(
         )
     with console.phase("compile"):
         run_mod.run(
-            legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type),
+            legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type, cmake),
             cwd=ws.root,
             env=env,
             capture=False,
@@ -569,6 +663,7 @@ def _source_uri(root: Path, env: Mapping[str, str]) -> str | None:
     url = workspace.git_remote_url(root, env)
     if not url:
         return None
+    url = urls.recorded(url, "origin URL")
     return url if url.startswith("git+") else f"git+{url}"
 
 
@@ -577,7 +672,12 @@ def _submodules(root: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:
     modules = workspace.parse_gitmodules(gitmodules.read_text(encoding="utf-8")) if gitmodules.is_file() else []
     states = {s.path: s for s in workspace.submodule_states(root, env)}
     return [
-        {"path": m.path, "url": m.url, "commit": states[m.path].commit if m.path in states else None} for m in modules
+        {
+            "path": m.path,
+            "url": urls.recorded(m.url, "submodule URL"),
+            "commit": states[m.path].commit if m.path in states else None,
+        }
+        for m in modules
     ]
 
 

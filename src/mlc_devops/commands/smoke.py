@@ -5,76 +5,38 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
+from mlc_devops import findings, options, probes, resolution, venv, wheelcheck
 from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
-from mlc_devops import venv
 from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, UsageError
+from mlc_devops.supply import wheelinfo
 from mlc_devops.ui import Console
 
 SAMPLE_TEXT = "Hello, MLC-LLM! héllo wörld 世界 🚀"
 
-# Runs inside the clean environment; prints one JSON object.
-CHECK_SCRIPT = r"""
-import ctypes, importlib, json, os, sys
-out = {"python": sys.version.split()[0]}
-try:
-    pkg = importlib.import_module("mlc_llm")
-except Exception as exc:  # noqa
-    print(json.dumps({"ok": False, "stage": "import", "error": f"{type(exc).__name__}: {exc}"}))
-    sys.exit(1)
-out["module"] = os.path.dirname(pkg.__file__)
-out["version"] = getattr(pkg, "__version__", None)
-suffixes = (".so", ".dll", ".dylib")
-libs = []
-for dirpath, _dirs, files in os.walk(out["module"]):
-    for name in sorted(files):
-        if name.endswith(suffixes) or ".so." in name:
-            libs.append(os.path.join(dirpath, name))
-libs.sort(key=lambda p: (0 if "tvm" in os.path.basename(p) else 1, p))
-loaded = []
-for path in libs:
-    try:
-        if hasattr(os, "add_dll_directory"):
-            os.add_dll_directory(os.path.dirname(path))
-        ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
-    except OSError as exc:
-        print(json.dumps({"ok": False, "stage": "load", "library": os.path.basename(path), "error": str(exc)}))
-        sys.exit(1)
-    loaded.append(os.path.relpath(path, out["module"]))
-out["loaded"] = loaded
-if not loaded:
-    print(json.dumps({"ok": False, "stage": "load", "error": "the installed package holds no native library"}))
-    sys.exit(1)
-tokenizer = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None
-if tokenizer:
-    text = sys.argv[2]
-    try:
-        from mlc_llm.tokenizers import Tokenizer
-        tok = Tokenizer(tokenizer)
-        ids = list(tok.encode(text))
-        back = tok.decode(ids)
-    except Exception as exc:  # noqa
-        print(json.dumps({"ok": False, "stage": "tokenizer", "error": f"{type(exc).__name__}: {exc}"}))
-        sys.exit(1)
-    out["tokenizer"] = {"tokens": len(ids), "round_trip": back == text}
-    if back != text:
-        out.update({"ok": False, "stage": "tokenizer", "error": f"round trip changed the text: {back!r}"})
-        print(json.dumps(out))
-        sys.exit(1)
-out["ok"] = True
-print(json.dumps(out))
-"""
+# Measured on upstream MLC-LLM 79d603f0 (2026-11-29): installing its wheel with every declared
+# dependency (torch, flashinfer-python, transformers, datasets, ...) took 121 s and 5.3 GB.
+UPSTREAM_DEPENDENCY_NOTE = (
+    "upstream MLC-LLM's declared dependencies (torch, flashinfer-python, transformers, ...) install about "
+    "5.3 GB (121 s measured); for a lean check of the import and libraries, pass --offline with "
+    "--with for what the import needs (a TVM wheel, apache-tvm-ffi, psutil)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = UPSTREAM_DEPENDENCY_NOTE
     parser.add_argument("wheel", help="the wheel to check")
     _args.add_install(parser)
     parser.add_argument("--index-url", help="package index for dependencies (default: pip's configuration)")
+
     parser.add_argument(
         "--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer"
     )
@@ -101,7 +63,15 @@ def smoke(
     keep_venv: Path | None = None,
     gpu: bool = False,
     gpu_elements: int = 1 << 16,
+    find_links: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """Install ``wheel`` into a clean venv, import it, find and load its libraries, round-trip text.
+
+    Returns the probe's JSON (``version``, ``loaded``, ``present``, ``skipped``,
+    ``finder``, ``tokenizer``, ``gpu``). Raises CheckFailed (exit 1) naming the
+    stage that failed; an import that needs a module no Requires-Dist entry
+    covers is reported as an undeclared dependency, with the fix.
+    """
     if not wheel.is_file():
         raise UsageError(f"wheel {wheel} does not exist", hint="pass the path of a built .whl")
     if wheel.suffix != ".whl":
@@ -109,23 +79,40 @@ def smoke(
     tok = str(Path(tokenizer).resolve()) if tokenizer else ""
     if tokenizer and not Path(tokenizer).exists():
         raise UsageError(f"tokenizer {tokenizer} does not exist")
+    info = wheelinfo.read_wheel(wheel)
+    with zipfile.ZipFile(wheel) as archive:
+        members = archive.namelist()
+    package = wheelcheck.package_name(members, info.name)
+    libraries = [m for m in members if wheelinfo.is_native(m)]
     venv_env = venv.clean_env(env)
+    leaked = venv.leaky_variables(env)
+    if leaked:
+        console.say(f"    checking without {', '.join(leaked)} (users do not have them)")
     with venv.fresh(env, python=python, keep=keep_venv) as interpreter:
         with console.phase("install"):
             requirements = [str(wheel.resolve()), *(with_packages or [])]
             console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
+            if not offline and info.requires_dist:
+                console.say(f"    ({len(info.requires_dist)} declared dependencies; pip's cache is reused)")
             run_mod.run(
                 venv.install_command(
-                    str(interpreter), requirements, offline=offline, index_url=index_url, no_deps=offline
+                    str(interpreter),
+                    requirements,
+                    offline=offline,
+                    index_url=index_url,
+                    no_deps=offline,
+                    find_links=find_links,
                 ),
                 env=venv_env,
                 what="pip install",
                 error=CheckFailed,
+                on_line=_pip_progress(console),
             )
+        spec = {"package": package, "libraries": libraries, "tokenizer": tok, "text": SAMPLE_TEXT}
         with tempfile.TemporaryDirectory(prefix="mlc-devops-smoke-") as cwd:
             with console.phase("import and load"):
                 result = run_mod.run(
-                    [str(interpreter), "-c", CHECK_SCRIPT, tok, SAMPLE_TEXT], cwd=cwd, env=venv_env, check=False
+                    [str(interpreter), probes.path("smoke"), json.dumps(spec)], cwd=cwd, env=venv_env, check=False
                 )
             gpu_result = None
             if gpu and result.returncode == 0:
@@ -137,22 +124,68 @@ def smoke(
                         check=False,
                     )
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
-    try:
-        data: dict[str, Any] = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        raise CheckFailed("the smoke check printed no result", detail=result.output[-2000:]) from None
+    if not lines:
+        raise CheckFailed(
+            f"the smoke check {run_mod.describe_exit(result.returncode)} before printing a result",
+            detail="\n".join(result.output.strip().splitlines()[-20:]),
+            hint="the last lines of its output are above",
+        )
+    data: dict[str, Any] = json.loads(lines[-1])
     if result.returncode != 0 or not data.get("ok"):
         stage = data.get("stage", "check")
+        missing = data.get("missing")
+        if stage == "import" and missing:
+            raise missing_module_error(str(missing), info, list(data.get("installed", [])), offline=offline)
         raise CheckFailed(
             f"smoke {stage} failed: {data.get('error', 'unknown error')}",
             detail=result.output[-2000:] if stage == "import" else "",
         )
+    mismatch = findings.version_mismatch(info.version, data.get("version"), "import")
+    data["findings"] = [mismatch.as_dict()] if mismatch else []
     if gpu_result is not None:
         gpu_lines = [ln for ln in gpu_result.output.strip().splitlines() if ln.startswith("{")]
         if not gpu_lines:
             raise CheckFailed("smoke --gpu: the GPU probe printed no result", detail=gpu_result.output[-2000:])
         data["gpu"] = gpu_mod.interpret(json.loads(gpu_lines[-1]), _built_for(wheel))
     return data
+
+
+def missing_module_error(module: str, info: wheelinfo.WheelInfo, installed: list[str], *, offline: bool) -> CheckFailed:
+    """The error for ``import`` failing on a missing module: undeclared, or declared but not installed. Pure.
+
+    A module is taken as covered by a declared requirement that is not installed
+    and whose name holds every word of the module's name (``tvm_ffi`` and
+    apache-tvm-ffi); an installed requirement evidently does not provide it.
+    """
+    top = module.split(".", 1)[0]
+    present = {str(canonicalize_name(n)) for n in installed}
+    words = resolution.library_tokens(top)
+    covering = [
+        d.name
+        for d in info.requires_dist
+        if d.name not in present and words <= frozenset(d.name.replace("_", "-").split("-"))
+    ]
+    if covering:
+        how = "it was installed with --offline, alone" if offline else "pip did not install it"
+        return CheckFailed(
+            f"import {info.name} needs {top}, from the declared dependency {covering[0]}, "
+            f"which is not installed ({how})",
+            hint=f"pass --with {covering[0]}" + (" (a wheel file, with --offline)" if offline else ""),
+        )
+    return CheckFailed(
+        f"import {info.name} needs {top}, an undeclared dependency: no Requires-Dist entry of the wheel covers it",
+        hint=f"add {top} to [project].dependencies, or pass --with {top}",
+    )
+
+
+def _pip_progress(console: Console) -> Any:
+    """Show pip's progress lines (what it collects and installs) while it works."""
+
+    def on_line(line: str) -> None:
+        if line.startswith(("Collecting ", "Installing collected", "Successfully installed")):
+            console.say("    " + (line if len(line) < 160 else line[:157] + "..."))
+
+    return on_line
 
 
 def _built_for(wheel: Path) -> list[str] | None:
@@ -179,13 +212,22 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         keep_venv=Path(args.keep_venv) if args.keep_venv else None,
         gpu=args.gpu,
         gpu_elements=args.gpu_elements,
+        find_links=options.resolve_find_links(args.find_links, env),
     )
     if args.json:
         print(json.dumps({"schema": "mlc-devops/smoke/v1", **data}, indent=2))
     else:
-        print(f"import mlc_llm {data.get('version') or ''} from {data['module']}: ok")
-        for lib in data["loaded"]:
-            print(f"loaded {lib}")
+        print(f"import {data['module'].rsplit('/', 1)[-1]} {data.get('version') or ''} from {data['module']}: ok")
+        for name, where in sorted(data.get("finder", {}).items()):
+            print(f"finder: {name} -> {where}")
+        for item in data.get("present", []):
+            print(f"loaded by the import: {item['path']}")
+        for item in data.get("loaded", []):
+            print(f"loaded {item['path']}")
+        for item in data.get("skipped", []):
+            print(f"not loaded: {item['path']} (a library of that name is already loaded from {item['loaded_from']})")
+        for finding in data["findings"]:
+            console.warn(f"finding: {finding['message']}")
         if "tokenizer" in data:
             print(f"tokenizer round trip: ok ({data['tokenizer']['tokens']} tokens)")
         if "gpu" in data:

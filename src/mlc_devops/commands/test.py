@@ -80,6 +80,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     [str(wheel.resolve()), "pytest", *args.with_packages],
                     offline=args.offline,
                     index_url=None,
+                    find_links=opts.find_links,
                 ),
                 env=venv_env,
                 what="pip install",

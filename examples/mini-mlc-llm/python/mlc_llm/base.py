@@ -3,6 +3,10 @@ import ctypes
 import os
 import sys
 
+# Like upstream (through tvm): tvm_ffi loads libtvm_ffi, which libtvm_runtime
+# and libmlc_llm NEED and which this wheel does not ship.
+import tvm_ffi  # noqa: F401
+
 from . import libinfo
 
 

@@ -7,7 +7,9 @@ only depend on the standard library.
 import os
 import sys
 
-__version__ = "0.1.0.dev0"
+# Upstream's shape (measured 2026-11-29): libinfo says 0.1.dev0 while the
+# root pyproject.toml says 0.20.0.dev0. Here: 0.0.1.dev0 against 0.1.0.dev0.
+__version__ = "0.0.1.dev0"
 
 MLC_LIBRARY_PATH = os.environ.get("MLC_LIBRARY_PATH", None)
 

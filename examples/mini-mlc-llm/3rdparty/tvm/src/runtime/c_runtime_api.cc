@@ -1,6 +1,7 @@
 /*
  * STAND-IN for apache/tvm's src/runtime/c_runtime_api.cc.
  */
+#include <tvm/ffi/c_api.h>
 #include <tvm/runtime/c_runtime_api.h>
 
 namespace tvm {
@@ -33,6 +34,8 @@ constexpr const char kEnabledBackends[] = "cpu"
 extern "C" {
 
 TVM_DLL const char* tvm_standin_version(void) { return "0.0.0-standin"; }
+
+TVM_DLL int tvm_standin_ffi_abi(void) { return TVMFFIStandinABIVersion(); }
 
 TVM_DLL const char* tvm_standin_enabled_backends(void) {
   return tvm::runtime::kEnabledBackends;

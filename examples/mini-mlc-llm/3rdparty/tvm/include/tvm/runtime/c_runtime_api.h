@@ -22,6 +22,9 @@ extern "C" {
 /*! \brief Version string of the stand-in runtime. */
 TVM_DLL const char* tvm_standin_version(void);
 
+/*! \brief ABI version of the libtvm_ffi this runtime was loaded with. */
+TVM_DLL int tvm_standin_ffi_abi(void);
+
 /*!
  * \brief Comma separated list of the backends compiled into this library,
  *        always starting with "cpu", e.g. "cpu,cuda,vulkan".

@@ -1,0 +1,204 @@
+"""Find the wheels that provide a wheel's missing native libraries: given files, wheel directories, pip.
+
+Only what is needed is fetched: a wheel given with ``--with``, a wheel of a
+declared requirement found in a ``--find-links`` directory, then requirements
+whose names share a word with a missing library, one at a time with
+``pip download --no-deps`` (pip's cache makes repeats cheap), until nothing is
+missing. Upstream MLC-LLM's full dependency set (torch, transformers,
+flashinfer-python, ...) is about 5.3 GB installed (measured 2026-11-29); it is
+never fetched for this.
+"""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import InvalidMarker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from mlc_devops import resolution
+from mlc_devops import run as run_mod
+from mlc_devops.errors import MlcDevopsError
+from mlc_devops.supply import wheelinfo
+
+
+@dataclass
+class Gathered:
+    """Providers found, the wheel files they came from, and what was tried (for messages)."""
+
+    providers: list[resolution.Provider] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # canonical name -> wheel file
+    notes: list[str] = field(default_factory=list)
+
+
+def top_level_modules(
+    members: Sequence[str], dist_info: str | None = None, top_level: str | None = None
+) -> tuple[str, ...]:
+    """Import names of a wheel: its ``top_level.txt`` when present, else the first path parts of its files."""
+    if top_level:
+        return tuple(sorted({line.strip() for line in top_level.splitlines() if line.strip()}))
+    names = set()
+    for member in members:
+        head = member.split("/", 1)[0]
+        if head.endswith((".dist-info", ".data")) or head == dist_info:
+            continue
+        if "/" in member:
+            names.add(head)
+        elif member.endswith(".py"):
+            names.add(member[:-3])
+    return tuple(sorted(n for n in names if n.isidentifier()))
+
+
+def read_provider(path: Path, declared: frozenset[str]) -> resolution.Provider:
+    """The native libraries and import names of the wheel at ``path``."""
+    info = wheelinfo.read_wheel(path)
+    with zipfile.ZipFile(path) as archive:
+        members = archive.namelist()
+        dist_info = next((m.split("/", 1)[0] for m in members if m.split("/", 1)[0].endswith(".dist-info")), None)
+        try:
+            top = archive.read(f"{dist_info}/top_level.txt").decode("utf-8") if dist_info else None
+        except KeyError:
+            top = None
+    libraries = {Path(lib.path).name: lib.path for lib in info.libraries}
+    return resolution.Provider(
+        name=info.canonical_name,
+        version=info.version,
+        declared=info.canonical_name in declared,
+        libraries=libraries,
+        modules=top_level_modules(members, dist_info, top),
+    )
+
+
+def applicable(
+    requires: Sequence[wheelinfo.Dependency], environment: Mapping[str, str] | None = None
+) -> list[Requirement]:
+    """The Requires-Dist entries that apply to this interpreter, without extras-only ones."""
+    out = []
+    for dep in requires:
+        if dep.optional:
+            continue
+        try:
+            req = Requirement(dep.requirement)
+            if req.marker is not None and not req.marker.evaluate(dict(environment) if environment else None):
+                continue
+        except (InvalidRequirement, InvalidMarker):
+            continue
+        out.append(req)
+    return out
+
+
+def _wheel_in_dirs(req: Requirement, dirs: Sequence[str]) -> Path | None:
+    best: tuple[Version, Path] | None = None
+    for directory in dirs:
+        for path in Path(directory).glob("*.whl"):
+            try:
+                name, version, _b, _t = parse_wheel_filename(path.name)
+            except (InvalidWheelFilename, InvalidVersion):
+                continue
+            fits = name == canonicalize_name(req.name) and req.specifier.contains(version, prereleases=True)
+            if fits and (best is None or version > best[0]):
+                best = (version, path)
+    return best[1] if best else None
+
+
+def download_command(
+    requirement: str,
+    dest: Path,
+    *,
+    find_links: Sequence[str],
+    offline: bool,
+    index_url: str | None,
+    python: str = sys.executable,
+) -> list[str]:
+    """``pip download`` of one requirement's wheel, without its dependencies and without building sdists."""
+    cmd = [python, "-m", "pip", "download", "--disable-pip-version-check", "--no-input", "--no-deps"]
+    cmd += ["--only-binary=:all:", "-d", str(dest)]
+    if offline:
+        cmd.append("--no-index")
+    elif index_url:
+        cmd += ["--index-url", index_url]
+    for link in find_links:
+        cmd += ["--find-links", link]
+    cmd.append(requirement)
+    return cmd
+
+
+def gather(
+    requires: Sequence[wheelinfo.Dependency],
+    missing: set[str],
+    work: Path,
+    env: Mapping[str, str],
+    *,
+    with_packages: Sequence[str] = (),
+    find_links: Sequence[str] = (),
+    offline: bool = False,
+    index_url: str | None = None,
+) -> Gathered:
+    """Wheels that provide libraries in ``missing``; fetched into ``work`` when not given.
+
+    ``--with`` entries are read (files) or fetched (requirements) whatever is
+    missing, since they were asked for. Raises nothing for a requirement that
+    cannot be fetched: it is noted, and the library stays unresolved.
+    """
+    reqs = applicable(requires)
+    declared = frozenset(str(canonicalize_name(r.name)) for r in reqs)
+    out = Gathered()
+    work.mkdir(parents=True, exist_ok=True)
+
+    def take(path: Path, how: str) -> None:
+        provider = read_provider(path, declared)
+        if provider.name in out.files:
+            return
+        out.providers.append(provider)
+        out.files[provider.name] = path
+        missing.difference_update(provider.libraries)
+        out.notes.append(f"{provider.name} {provider.version}: {how}")
+
+    def fetch(requirement: str) -> Path | None:
+        dest = work / f"dl-{len(out.notes)}-{len(out.files)}"
+        dest.mkdir()
+        cmd = download_command(requirement, dest, find_links=find_links, offline=offline, index_url=index_url)
+        try:
+            result = run_mod.run(cmd, env=env, check=False)
+        except MlcDevopsError as exc:
+            out.notes.append(f"{requirement}: not fetched ({exc.message})")
+            return None
+        wheels = sorted(dest.glob("*.whl"))
+        if result.returncode != 0 or not wheels:
+            reason = (result.output.strip().splitlines() or ["no output"])[-1]
+            out.notes.append(f"{requirement}: not fetched ({reason})")
+            return None
+        return wheels[0]
+
+    for item in with_packages:
+        path = Path(item)
+        if item.endswith(".whl") and path.is_file():
+            take(path, f"given ({path.name})")
+        elif (fetched := fetch(item)) is not None:
+            take(fetched, "given with --with, fetched by pip")
+    for req in reqs:
+        name = str(canonicalize_name(req.name))
+        if name not in out.files and (found := _wheel_in_dirs(req, find_links)) is not None:
+            take(found, f"from {found.parent}")
+    by_name = {str(canonicalize_name(r.name)): r for r in reqs}
+    for name in resolution.rank_requirements(list(by_name), missing):
+        if not missing:
+            break
+        if name in out.files:
+            continue
+        fetched = fetch(str(by_name[name]))
+        if fetched is not None:
+            take(fetched, "fetched by pip download --no-deps")
+    skipped = [n for n in by_name if n not in out.files]
+    if missing and skipped:
+        out.notes.append(
+            f"not fetched, since their names match no missing library: {', '.join(skipped)} "
+            "(pass --find-links with their wheels to include them)"
+        )
+    return out
