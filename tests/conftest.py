@@ -32,6 +32,13 @@ def ffi_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
+def ffi_wheel(ffi_wheelhouse: Path) -> Path:
+    """The stand-in's tvm-ffi wheel file, for ``smoke --offline --with`` (what the stand-in's import needs)."""
+    (wheel,) = ffi_wheelhouse.glob("mlc_standin_tvm_ffi-*.whl")
+    return wheel
+
+
+@pytest.fixture
 def git_workspace(tmp_path: Path) -> Path:
     return make_git_workspace(tmp_path)
 

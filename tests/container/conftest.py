@@ -70,10 +70,13 @@ class Docker:
             )
         return proc
 
-    def run(self, *args: str, mounts: Sequence[str] = (), **kw: object) -> subprocess.CompletedProcess[str]:
-        """``docker run --rm --network host [-v ...] IMAGE ARGS``."""
+    def run(
+        self, *args: str, mounts: Sequence[str] = (), env: Sequence[str] = (), **kw: object
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker run --rm --network host [-v ...] [-e K=V ...] IMAGE ARGS``."""
         volumes = [part for m in mounts for part in ("--volume", m)]
-        return self("run", "--rm", "--network", "host", *volumes, self.image, *args, **kw)  # type: ignore[arg-type]
+        variables = [part for e in env for part in ("--env", e)]
+        return self("run", "--rm", "--network", "host", *volumes, *variables, self.image, *args, **kw)  # type: ignore[arg-type]
 
     def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         """The real mlc-devops, in a child process, talking to this engine."""

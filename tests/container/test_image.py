@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -96,6 +97,9 @@ def test_vulkan_compile_toolchain_is_there(docker: Docker, image: str) -> None:
 
 # --- the host user, a full build, the tests, the smoke test ----------------------------
 
+WHEELHOUSE = "wheelhouse"
+FIND_LINKS = f"MLC_FIND_LINKS=/workspace/{WHEELHOUSE}"
+
 
 def _own(path: Path, uid: int, gid: int) -> None:
     for root, dirs, files in os.walk(path):
@@ -121,13 +125,21 @@ def host_user() -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def built(docker: Docker, image: str, host_user: tuple[int, int], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(
+    docker: Docker,
+    image: str,
+    host_user: tuple[int, int],
+    tmp_path_factory: pytest.TempPathFactory,
+    ffi_wheelhouse: Path,
+) -> Path:
     """The stand-in (a git checkout with real submodules) built by `docker run -v WS:/workspace IMAGE build`."""
     ws = make_git_workspace(tmp_path_factory.mktemp("container-build"))
+    # the stand-in's libraries NEED libtvm_ffi.so from its tvm-ffi wheel: a wheel directory in the workspace
+    shutil.copytree(ffi_wheelhouse, ws / WHEELHOUSE)
     if os.geteuid() == 0:
         _own(ws, *host_user)
     started = time.monotonic()
-    proc = docker.run("build", mounts=[f"{ws}:/workspace"], check=False, timeout=900)
+    proc = docker.run("build", mounts=[f"{ws}:/workspace"], env=[FIND_LINKS], check=False, timeout=900)
     docker.timings["standin_build_seconds"] = round(time.monotonic() - started, 1)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return ws
@@ -144,7 +156,7 @@ def test_build_makes_a_wheel_owned_by_the_host_user(built: Path, host_user: tupl
 
 
 def test_test_mode_passes_the_standin_tests(docker: Docker, built: Path, host_user: tuple[int, int]) -> None:
-    proc = docker.run("test", mounts=[f"{built}:/workspace"], check=False, timeout=900)
+    proc = docker.run("test", mounts=[f"{built}:/workspace"], env=[FIND_LINKS], check=False, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert re.search(r"\d+ passed", proc.stdout + proc.stderr)
     assert _strangers(built / "build", *host_user) == []
@@ -165,7 +177,7 @@ def test_build_with_repair_in_the_image_gives_a_manylinux_wheel(
 ) -> None:
     """What the pipeline's wheel-linux runs: MLC_REPAIR=1, auditwheel and patchelf from the image."""
     proc = docker(
-        "run", "--rm", "--network", "host", "-e", "MLC_REPAIR=1", "--volume", f"{built}:/workspace",
+        "run", "--rm", "--network", "host", "-e", "MLC_REPAIR=1", "-e", FIND_LINKS, "--volume", f"{built}:/workspace",
         image, "build", "--dist", "/workspace/dist-repaired", check=False, timeout=900,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

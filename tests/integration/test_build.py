@@ -105,12 +105,23 @@ def test_smoke_accepts_the_wheel_and_round_trips_text(built: dict[str, Path], cl
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["ok"] is True
-    assert data["loaded"] == ["lib/libtvm_runtime.so", "lib/libmlc_llm.so"]
+    # the import loads the runtime and the package's first libmlc_llm; the second copy is never loaded
+    assert [p["path"] for p in data["present"]] == ["mlc_llm/lib/libtvm_runtime.so", "mlc_llm/libmlc_llm.so"]
+    assert [p["path"] for p in data["skipped"]] == ["mlc_llm/lib/libmlc_llm.so"]
+    assert data["finder"]["tvm_runtime"].endswith("mlc_llm/lib/libtvm_runtime.so")
     assert data["tokenizer"]["round_trip"] is True
+    assert [f["kind"] for f in data["findings"]] == ["version-mismatch"]
 
 
-def test_smoke_offline_installs_the_wheel_alone(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
-    proc = cli("smoke", str(built["wheel"]), "--offline")
+def test_smoke_offline_installs_the_wheel_alone(built: dict[str, Path], cli, ffi_wheel: Path) -> None:  # type: ignore[no-untyped-def]
+    alone = cli("smoke", str(built["wheel"]), "--offline")
+    assert alone.returncode == 1
+    assert alone.stderr.strip().splitlines()[-1] == (
+        "mlc-devops smoke: error: import mlc_llm needs tvm_ffi, from the declared dependency mlc-standin-tvm-ffi, "
+        "which is not installed (it was installed with --offline, alone): "
+        "pass --with mlc-standin-tvm-ffi (a wheel file, with --offline)"
+    )
+    proc = cli("smoke", str(built["wheel"]), "--offline", "--with", str(ffi_wheel))
     assert proc.returncode == 0, proc.stderr
     assert "smoke: passed" in proc.stdout
 
@@ -123,7 +134,7 @@ def test_smoke_rejects_a_wheel_whose_library_is_broken(built: dict[str, Path], c
             if item.filename.endswith("libmlc_llm.so"):
                 data = b"not an ELF file"
             dst.writestr(item, data)
-    proc = cli("smoke", str(broken), "--offline")
+    proc = cli("smoke", str(broken))
     assert proc.returncode == 1
     assert "smoke" in proc.stderr and "failed" in proc.stderr
 
@@ -145,7 +156,7 @@ def test_test_command_fails_when_selection_includes_engine_tests(built: dict[str
     assert "tests failed" in proc.stderr
 
 
-def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli, ffi_wheel: Path) -> None:  # type: ignore[no-untyped-def]
     from standin import copy_standin
 
     ws = copy_standin(tmp_path / "legacy")
@@ -158,7 +169,7 @@ def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli) -> None:  # type: 
     assert "-linux_x86_64.whl" in wheels[0].name
     names = zipfile.ZipFile(wheels[0]).namelist()
     assert "mlc_llm/libmlc_llm.so" in names and "mlc_llm/libtvm_runtime.so" in names
-    smoke = cli("smoke", str(wheels[0]), "--offline")
+    smoke = cli("smoke", str(wheels[0]), "--offline", "--with", str(ffi_wheel))
     assert smoke.returncode == 0, smoke.stderr
 
 
@@ -220,7 +231,9 @@ def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: 
     assert report["build_isolation"] is False
 
 
-def test_repair_gives_a_manylinux_wheel_that_still_loads(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_repair_gives_a_manylinux_wheel_that_still_loads(
+    plain_workspace: Path, cli, tmp_path: Path, ffi_wheel: Path
+) -> None:  # type: ignore[no-untyped-def]
     dist = tmp_path / "dist"
     proc = cli("build", str(plain_workspace), "--repair", "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr
@@ -230,5 +243,5 @@ def test_repair_gives_a_manylinux_wheel_that_still_loads(plain_workspace: Path, 
     assert "mlc_llm/lib/libmlc_llm.so" in names and "mlc_llm/lib/libtvm_runtime.so" in names
     # upstream's excludes: the TVM runtime is never grafted a second time under a hashed name
     assert not [n for n in names if "mlc_llm.libs/libtvm" in n]
-    smoke = cli("smoke", str(wheel), "--offline")
+    smoke = cli("smoke", str(wheel), "--offline", "--with", str(ffi_wheel))
     assert smoke.returncode == 0, smoke.stderr

@@ -26,7 +26,7 @@ def _has_driver() -> bool:
 
 
 def test_cuda_wheel_builds_with_nvcc_and_smoke_gpu_reports_the_missing_driver(
-    plain_workspace: Path, cli, tmp_path: Path
+    plain_workspace: Path, cli, tmp_path: Path, ffi_wheel: Path
 ) -> None:  # type: ignore[no-untyped-def]
     dist = tmp_path / "dist"
     proc = cli("build", str(plain_workspace), "--backend", "cuda", "--cuda-arch", "90", "--dist", str(dist))
@@ -38,7 +38,7 @@ def test_cuda_wheel_builds_with_nvcc_and_smoke_gpu_reports_the_missing_driver(
     assert b"tvm_standin_cuda_saxpy" in runtime
     report = json.loads(wheel.with_name(wheel.name + ".build.json").read_text())
     assert report["cuda_architectures"] == ["90"] and report["tool_versions"]["nvcc"]
-    smoke = cli("smoke", str(wheel), "--offline", "--gpu")
+    smoke = cli("smoke", str(wheel), "--offline", "--with", str(ffi_wheel), "--gpu")
     if _has_driver():
         assert smoke.returncode == 0, smoke.stderr
         assert "matches the CPU reference" in smoke.stdout

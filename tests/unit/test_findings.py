@@ -32,7 +32,7 @@ def test_version_mismatch_uses_pep440_equality() -> None:
 def test_upstreams_version_is_read_through_its_libinfo_import() -> None:
     sources = {
         "mlc_llm/__init__.py": "from . import protocol\nfrom .libinfo import __version__\n",
-        "mlc_llm/libinfo.py": "import os\n__version__ = \"0.1.dev0\"\n",
+        "mlc_llm/libinfo.py": 'import os\n__version__ = "0.1.dev0"\n',
     }
     assert findings.static_module_version(sources, "mlc_llm") == ("0.1.dev0", "mlc_llm/libinfo.py")
     aliased = {

@@ -96,7 +96,10 @@ def test_policy_for_a_tag_and_the_newest_for_plain_linux() -> None:
         {"name": "manylinux_2_17", "aliases": ["manylinux2014"], "lib_whitelist": ["libc.so.6"]},
         {"name": "manylinux_2_28", "aliases": [], "lib_whitelist": ["libc.so.6", "libz.so.1"]},
     ]
-    assert resolution.policy_libraries(policies, ["manylinux2014_x86_64"]) == ("manylinux_2_17", frozenset({"libc.so.6"}))
+    assert resolution.policy_libraries(policies, ["manylinux2014_x86_64"]) == (
+        "manylinux_2_17",
+        frozenset({"libc.so.6"}),
+    )
     name, allowed = resolution.policy_libraries(policies, ["linux_x86_64"])
     assert name == "manylinux_2_28" and "libz.so.1" in allowed
 

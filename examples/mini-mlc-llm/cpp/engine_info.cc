@@ -11,6 +11,16 @@
 #define MLC_LLM_VERSION "0.0.0"
 #endif
 
+namespace {
+
+// Like upstream's TVM_REGISTER_GLOBAL in libmlc_llm: a second copy in one process aborts.
+struct StaticRegistration {
+  StaticRegistration() { TVMFFIStandinRegisterGlobal("mlc.StandinVersion"); }
+};
+const StaticRegistration kRegistration;
+
+}  // namespace
+
 extern "C" {
 
 MLC_LLM_DLL const char* mlc_llm_version(void) { return MLC_LLM_VERSION; }

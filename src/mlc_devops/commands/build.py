@@ -15,6 +15,7 @@ import datetime as dt
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -285,6 +286,20 @@ def stale_wheels(existing: Sequence[str], project: str, new_name: str) -> list[s
     return sorted(out)
 
 
+_SKBUILD_CMAKE = re.compile(r"scikit-build-core \S+ using CMake (\d+(?:\.\d+)+)")
+_CMAKE_VERSION_LINE = re.compile(r"^cmake version (\d+(?:\.\d+)+)", re.MULTILINE)
+
+
+def cmake_used(log: str) -> dict[str, str]:
+    """The CMake the build really ran, from its log: ``{"cmake": "3.31.10"}``, or empty when the log does not say.
+
+    scikit-build-core prints ``*** scikit-build-core X using CMake Y (wheel)``;
+    that CMake can differ from PATH's (fetched from PyPI to meet the floor).
+    """
+    match = _SKBUILD_CMAKE.search(log) or _CMAKE_VERSION_LINE.search(log)
+    return {"cmake": match.group(1)} if match else {}
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -445,12 +460,15 @@ def build(
                 "commit_time": workspace.git_commit_time(ws.root, env),
             },
             "submodules": _submodules(ws.root, env),
-            "tool_versions": tools.versions(
-                ["cmake", "ninja", "c++", "cargo", "rustc"]
-                + (["nvcc"] if "cuda" in opts.config.backends else [])
-                + ([launcher.kind] if launcher.kind != "none" else []),
-                env,
-            ),
+            "tool_versions": {
+                **tools.versions(
+                    ["cmake", "ninja", "c++", "cargo", "rustc"]
+                    + (["nvcc"] if "cuda" in opts.config.backends else [])
+                    + ([launcher.kind] if launcher.kind != "none" else []),
+                    env,
+                ),
+                **cmake_used(log_path.read_text(encoding="utf-8", errors="replace")),
+            },
             "phases": dict(console.timings),
             "started": started,
             "finished": utc_now(),
@@ -559,6 +577,7 @@ def _build_legacy(
     cmake = tools.cmake_program(floor, env)
     if cmake != "cmake":
         console.say(f"    cmake: {cmake} (the one on PATH is older than {workspace.version_text(floor)})")
+    run_mod.run([cmake, "--version"], env=env, capture=False, log=log, what="cmake --version")  # into the log
     with console.phase("configure"):
         run_mod.run(
             legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator, defines, cmake),

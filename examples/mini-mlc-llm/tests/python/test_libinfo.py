@@ -10,7 +10,9 @@ pytestmark = pytest.mark.unittest
 
 
 def test_version():
-    assert mlc_llm.__version__ == libinfo.__version__ == mlc_llm.native_version()
+    # Like upstream, the package's version (libinfo) is not the wheel's: mlc-devops reports that.
+    assert mlc_llm.__version__ == libinfo.__version__
+    assert mlc_llm.native_version()
 
 
 def test_backends():
@@ -20,9 +22,9 @@ def test_backends():
     assert ("cuda" in backends) == cuda.available()
 
 
-def test_libraries_side_by_side():
-    assert os.path.dirname(mlc_llm.lib_path()) == os.path.dirname(mlc_llm.tvm_lib_path())
+def test_loaded_libraries_are_the_finders_first_choice():
     assert libinfo.find_lib_path("mlc_llm")[0] == mlc_llm.lib_path()
+    assert os.path.basename(mlc_llm.tvm_lib_path()) == libinfo.lib_file_name("tvm_runtime")
 
 
 def test_missing_library_message():

@@ -27,6 +27,13 @@ constexpr const char kEnabledBackends[] = "cpu"
 #endif
     ;
 
+// Like TVM's TVM_REGISTER_GLOBAL: registered when the library is loaded. A second
+// copy of this library in one process registers again and aborts.
+struct StaticRegistration {
+  StaticRegistration() { TVMFFIStandinRegisterGlobal("runtime.StandinVersion"); }
+};
+const StaticRegistration kRegistration;
+
 }  // namespace
 }  // namespace runtime
 }  // namespace tvm

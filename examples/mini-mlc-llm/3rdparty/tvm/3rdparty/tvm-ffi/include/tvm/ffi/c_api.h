@@ -21,6 +21,15 @@ extern "C" {
 /*! \brief ABI version of the stand-in FFI library. */
 TVM_FFI_DLL int TVMFFIStandinABIVersion(void);
 
+/*!
+ * \brief Register a global function name in the process-wide registry, as
+ *        TVM's static registrations do. A name registered twice aborts the
+ *        process with upstream's message ("Global Function ... is already
+ *        registered"): what happens when a second copy of libtvm_runtime is
+ *        loaded into a process that already holds one.
+ */
+TVM_FFI_DLL void TVMFFIStandinRegisterGlobal(const char* name);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif
