@@ -264,3 +264,16 @@ def test_missing_extra_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "cyclonedx.model", None)
     assert main(["sbom", str(wheel)]) == 3
     assert "pip install 'mlc-devops[supply-chain]'" in capsys.readouterr().err
+
+
+def test_validation_findings_are_properties_of_the_wheel(tmp_path: Path) -> None:
+    finding = {
+        "kind": "duplicate-payload",
+        "message": "libmlc_llm.so is in the wheel 2 times, byte-identical (a, b): 12.0 MB wasted",
+        "wasted_bytes": 12_000_000,
+    }
+    bom = _bom(tmp_path, validation={"findings": [finding]})
+    root = bom["metadata"]["component"]
+    assert {"name": "mlc-devops:finding:duplicate-payload", "value": finding["message"]} in root["properties"]
+    clean = _bom(tmp_path / "clean")
+    assert not [p for p in clean["metadata"]["component"]["properties"] if ":finding:" in p["name"]]

@@ -68,6 +68,8 @@ class BuildReport:
     libraries: tuple[tuple[str, str], ...] = field(default=())
     # Fields whose URL held credentials, removed on reading: "source.uri", "submodules[3rdparty/tvm].url".
     stripped: tuple[str, ...] = ()
+    # Validation's findings, (kind, message): duplicate payloads, version mismatch, undeclared pairing.
+    findings: tuple[tuple[str, str], ...] = ()
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -154,7 +156,13 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
         for lib in wheel.get("libraries") or []
         if isinstance(lib, Mapping) and lib.get("path") and lib.get("sha256")
     )
+    found = tuple(
+        (str(f["kind"]), str(f["message"]))
+        for f in mapping(data.get("validation")).get("findings") or []
+        if isinstance(f, Mapping) and f.get("kind") and f.get("message")
+    )
     return BuildReport(
+        findings=found,
         tool_name=_str(tool.get("name")) or "mlc-devops",
         tool_version=_str(tool.get("version")),
         layout=_str(data.get("layout")),

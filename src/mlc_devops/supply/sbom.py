@@ -342,6 +342,8 @@ def wheel_bom(wheel: WheelInfo, report: BuildReport | None, *, timestamp: dateti
             bom_props.append(("build:type", report.build_type))
         if report.cuda_architectures:
             bom_props.append(("build:cuda-architectures", ";".join(report.cuda_architectures)))
+        # Findings of the build's validation (duplicate payloads, version mismatch, undeclared pairing).
+        root_props += [Property(name=prop(f"finding:{kind}"), value=message) for kind, message in report.findings]
     root = Component(
         type=ComponentType.LIBRARY,
         name=wheel.name,
