@@ -8,10 +8,11 @@ something is wrong, the fix.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -304,9 +305,11 @@ def run_checks(
         )
     )
     checks.append(verdict_program("git", run_mod.which("git", env), "install git"))
-    rust_fix = "install Rust (rustup, or your distribution's cargo and rustc packages); tokenizers-cpp needs it"
-    checks.append(verdict_program("cargo", run_mod.which("cargo", env), rust_fix))
-    checks.append(verdict_program("rustc", run_mod.which("rustc", env), rust_fix))
+    rust_floor, rust_why = rust_floor_of(ws)
+    for rust_tool in ("cargo", "rustc"):
+        rust_path = run_mod.which(rust_tool, env)
+        rust_version = tools.parse_version(tools.probe(rust_tool, env)) if rust_path else None
+        checks.append(verdict_rust(rust_tool, rust_path, rust_version, rust_floor, rust_why))
 
     if "vulkan" in config.backends:
         checks.append(
@@ -364,11 +367,35 @@ def run_checks(
         except OSError:
             free = None
         checks.append(verdict_disk(free, str(ws.root)))
+        checks.append(verdict_build_cache(stale_build_cache(ws, env, build_isolation=build_isolation), ws.build_dir))
+    checks.extend(verdict_build_environment(env, ws.layout if ws is not None else None))
 
     home = verdict_tvm_home(env.get("TVM_HOME"), tvm_source_dir_explicit)
     if home is not None:
         checks.append(home)
     return checks
+
+
+def read_build_cache(build_dir: Path) -> dict[str, str] | None:
+    """The entries of ``build_dir``/CMakeCache.txt (:func:`parse_cmake_cache`), or None when there is none."""
+    try:
+        text = (build_dir / CACHE_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return parse_cmake_cache(text)
+
+
+def stale_build_cache(ws: Workspace, env: Mapping[str, str], *, build_isolation: bool | None) -> str | None:
+    """Why build/CMakeCache.txt cannot be reused (:func:`stale_cache_reason`), or None (also when absent).
+
+    Facts: the cache file; ninja on PATH (or, for an isolated root build, from PyPI) for the generator.
+    """
+    cache = read_build_cache(ws.build_dir)
+    if cache is None:
+        return None
+    ninja = run_mod.which("ninja", env) is not None or (ws.layout == "root" and build_isolation is not False)
+    generator = expected_generator(env, layout=ws.layout, windows=sys.platform.startswith("win"), ninja=ninja)
+    return stale_cache_reason(cache, root=ws.root, build_dir=ws.build_dir, generator=generator)
 
 
 def blocking(checks: list[Check]) -> list[Check]:
@@ -388,3 +415,285 @@ def format_check(check: Check) -> str:
 
 def environ_copy() -> dict[str, str]:
     return dict(os.environ)
+
+
+# --- an existing build/ and what redirects the build (issue 15, items 3-5) ------------------
+
+CACHE_FILE = "CMakeCache.txt"
+_CACHE_LINE = re.compile(r"^([^#/\s][^:=]*?)(?::([A-Za-z_]+))?=(.*)$")
+_CMAKE_FALSE = frozenset({"", "0", "OFF", "NO", "FALSE", "N", "IGNORE", "NOTFOUND"})
+
+# Environment variables that redirect or override a build, and what each does to it.
+SKBUILD_ONLY = ("SKBUILD_CMAKE_ARGS", "SKBUILD_CMAKE_DEFINE", "CMAKE_ARGS")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One USE_* switch whose configured value is not the one the tool's config asked for."""
+
+    option: str
+    asked: str
+    configured: str
+
+
+def parse_cmake_cache(text: str) -> dict[str, str]:
+    """The entries of a CMakeCache.txt: ``{"CMAKE_GENERATOR": "Ninja", "USE_VULKAN": "ON", ...}``. Pure.
+
+    Lines are ``NAME:TYPE=VALUE`` (the type may be absent); comments (``#``, ``//``)
+    and blank lines are skipped; a quoted name (``"A B":STRING=x``) keeps its text.
+    """
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", "//")):
+            continue
+        if line.startswith('"'):
+            end = line.find('"', 1)
+            if end < 0:
+                continue
+            name, rest = line[1:end], line[end + 1 :]
+            _, sep, value = rest.partition("=")
+            if sep:
+                out[name] = value
+            continue
+        match = _CACHE_LINE.match(line)
+        if match:
+            out[match.group(1)] = match.group(3)
+    return out
+
+
+def cmake_truth(value: str) -> bool:
+    """CMake's ``if(<constant>)`` for a cache value: ON/1/TRUE/YES/Y and numbers other than 0 are true. Pure."""
+    upper = value.strip().upper()
+    return not (upper in _CMAKE_FALSE or upper.endswith("-NOTFOUND"))
+
+
+def asked_switches(config: CMakeConfig) -> dict[str, str]:
+    """The ``USE_*`` switches the tool's config.cmake sets for ``config``: ``{"USE_VULKAN": "ON", ...}``. Pure.
+
+    Source: :func:`mlc_devops.backends.render`, so this follows whatever config.cmake says.
+    """
+    from mlc_devops import backends  # noqa: PLC0415
+
+    return {k: v for k, v in backends.parse(backends.render(config)).items() if k.startswith("USE_")}
+
+
+def configured_mismatches(asked: Mapping[str, str], cache: Mapping[str, str]) -> list[Mismatch]:
+    """Each asked switch whose CMakeCache.txt entry has the other truth value, in ``asked``'s order. Pure.
+
+    A switch absent from the cache is not a mismatch (the tree may define no cache entry for it).
+    """
+    out = []
+    for option, value in asked.items():
+        configured = cache.get(option)
+        if configured is not None and cmake_truth(configured) != cmake_truth(value):
+            out.append(Mismatch(option, value, configured))
+    return out
+
+
+def likely_override(option: str, env: Mapping[str, str], layout: str) -> str:
+    """The likeliest reason ``option`` was configured otherwise than asked, in words. Pure.
+
+    Looks for ``option`` in the variables that pass arguments to CMake (``SKBUILD_CMAKE_ARGS``,
+    ``SKBUILD_CMAKE_DEFINE``, ``CMAKE_ARGS``: read by scikit-build-core, so the root layout only),
+    then at ``SKBUILD_BUILD_DIR``.
+    """
+    if layout == "root":
+        for name in SKBUILD_ONLY:
+            if option and option in env.get(name, ""):
+                return f"{name} sets {option}; unset it or drop {option} from it"
+        if env.get("SKBUILD_BUILD_DIR"):
+            return "SKBUILD_BUILD_DIR moved the build away from build/config.cmake; unset it"
+    return "the configure did not read build/config.cmake or something overrode it; see the log"
+
+
+def mismatch_message(mismatch: Mismatch) -> str:
+    """One line: ``USE_VULKAN: asked ON, configured OFF (build/CMakeCache.txt)``. Pure."""
+    return f"{mismatch.option}: asked {mismatch.asked}, configured {mismatch.configured} (build/{CACHE_FILE})"
+
+
+def expected_generator(env: Mapping[str, str], *, layout: str, windows: bool, ninja: bool) -> str | None:
+    """The CMake generator the next configure of build/ uses, or None where CMake picks (Windows). Pure.
+
+    The legacy build passes ``-G`` (Ninja when ninja is found, else Unix Makefiles);
+    scikit-build-core honours ``CMAKE_GENERATOR`` and otherwise picks Ninja (fetching
+    it from PyPI when it has to), falling back to make. ``ninja``: whether ninja can be had.
+    """
+    if layout == "root" and env.get("CMAKE_GENERATOR"):
+        return env["CMAKE_GENERATOR"]
+    if windows:
+        return env.get("CMAKE_GENERATOR") or None
+    return "Ninja" if ninja else "Unix Makefiles"
+
+
+def _same_path(a: str, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return Path(a) == b
+
+
+def stale_cache_reason(cache: Mapping[str, str], *, root: Path, build_dir: Path, generator: str | None) -> str | None:
+    """Why an existing CMakeCache.txt cannot be reused by this build, in one phrase, or None. Pure but for
+    resolving paths.
+
+    Compares the cache's ``CMAKE_GENERATOR`` with ``generator`` (None: not compared),
+    ``CMAKE_HOME_DIRECTORY`` with the checkout and ``CMAKE_CACHEFILE_DIR`` with build/ —
+    what makes CMake stop with "Does not match the generator used previously" or
+    "CMakeCache.txt directory ... is different".
+    """
+    cached_gen = cache.get("CMAKE_GENERATOR")
+    if generator is not None and cached_gen and cached_gen != generator:
+        return f"it was configured with the {cached_gen!r} generator, and this build uses {generator!r}"
+    home = cache.get("CMAKE_HOME_DIRECTORY")
+    if home and not _same_path(home, root):
+        return f"it was configured for the source {home}, not {root} (a moved or mounted checkout)"
+    cache_dir = cache.get("CMAKE_CACHEFILE_DIR")
+    if cache_dir and not _same_path(cache_dir, build_dir):
+        return f"it was written in {cache_dir}, not {build_dir} (a moved or mounted checkout)"
+    return None
+
+
+def verdict_build_cache(reason: str | None, build_dir: Path) -> Check:
+    """The doctor line for an existing build/CMakeCache.txt: ok, or a warning saying the build starts afresh."""
+    if reason is None:
+        return Check("build cache", "ok", f"{build_dir / CACHE_FILE} can be reused (or is absent)")
+    return Check(
+        "build cache",
+        "warn",
+        f"{build_dir / CACHE_FILE} is stale: {reason}",
+        f"mlc-devops build removes {CACHE_FILE} and CMakeFiles/ from {build_dir} and configures afresh "
+        "(the compiler cache keeps the compiled objects)",
+    )
+
+
+def verdict_build_environment(env: Mapping[str, str], layout: str | None) -> list[Check]:
+    """A warning for each environment variable that redirects or overrides the build. Pure.
+
+    Sources: scikit-build-core reads ``SKBUILD_*`` (which win over the tool's ``-C``
+    settings) and ``CMAKE_ARGS``; CMake reads ``CMAKE_GENERATOR``. The tool builds in
+    build/ regardless (``SKBUILD_BUILD_DIR`` is dropped), and after configure compares
+    the USE_* switches in CMakeCache.txt with what it asked, so an override fails the build.
+    """
+    out = []
+    build_dir = env.get("SKBUILD_BUILD_DIR")
+    if build_dir and layout != "legacy":
+        out.append(
+            Check(
+                "SKBUILD_BUILD_DIR",
+                "warn",
+                f"SKBUILD_BUILD_DIR={build_dir} is set; mlc-devops builds in build/ (where it writes "
+                "config.cmake) and drops it",
+                "unset SKBUILD_BUILD_DIR",
+            )
+        )
+    for name in SKBUILD_ONLY:
+        value = env.get(name)
+        if not value:
+            continue
+        if layout == "legacy":
+            out.append(Check(name, "warn", f"{name} is set, but the legacy build does not read it", f"unset {name}"))
+        else:
+            out.append(
+                Check(
+                    name,
+                    "warn",
+                    f"{name}={value} reaches CMake through scikit-build-core and can override the backends; "
+                    "the build fails if a USE_* ends up other than asked",
+                    f"unset {name}, or pass the setting through mlc-devops's options",
+                )
+            )
+    others = sorted(
+        k
+        for k in env
+        if k.startswith("SKBUILD_") and k not in ("SKBUILD_BUILD_DIR", *SKBUILD_ONLY) and env[k] and layout != "legacy"
+    )
+    if others:
+        out.append(
+            Check(
+                "SKBUILD_*",
+                "warn",
+                f"{', '.join(others)} override scikit-build-core settings that mlc-devops passes",
+                f"unset {' '.join(others)}",
+            )
+        )
+    generator = env.get("CMAKE_GENERATOR")
+    if generator:
+        used = "the build uses it" if layout != "legacy" else "the legacy build passes -G instead"
+        out.append(Check("CMAKE_GENERATOR", "warn", f"CMAKE_GENERATOR={generator} is set; {used}"))
+    return out
+
+
+# --- the Rust floor (issue 15, item 7) ----------------------------------------------------
+
+# tokenizers 0.21 (tokenizers-cpp takes the newest, having no Cargo.lock) calls Option::is_none_or,
+# stable in Rust 1.82; docker/Dockerfile's RUST_MINIMUM checks the same floor.
+RUST_FLOOR = (1, 82)
+RUST_FLOOR_WHY = "tokenizers 0.21 (Option::is_none_or)"
+_RUST_VERSION = re.compile(r'^\s*rust-version\s*=\s*"(\d+(?:\.\d+){0,2})"', re.MULTILINE)
+
+
+def rust_version_in(text: str) -> tuple[int, ...] | None:
+    """The ``rust-version = "1.80"`` of a Cargo.toml, or None. Pure."""
+    match = _RUST_VERSION.search(text)
+    return tuple(int(p) for p in match.group(1).split(".")) if match else None
+
+
+def rust_floor_from(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[int, ...], str]:
+    """The Rust a build needs: the highest ``rust-version`` among ``(name, Cargo.toml text)`` pairs, never
+    below :data:`RUST_FLOOR`; returns ``(version, why)``. Pure."""
+    best: tuple[tuple[int, ...], str] = (RUST_FLOOR, RUST_FLOOR_WHY)
+    for name, text in pairs:
+        version = rust_version_in(text)
+        if version is not None and version > best[0]:
+            best = (version, f"rust-version in {name}")
+    return best
+
+
+def iter_cargo_tomls(root: Path) -> Iterator[Path]:
+    """Cargo.toml files under ``root``/3rdparty, skipping cargo's target/ folders and .git."""
+    base = root / "3rdparty"
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("target", ".git"))
+        if "Cargo.toml" in filenames:
+            yield Path(dirpath) / "Cargo.toml"
+
+
+def rust_floor_of(ws: Workspace | None) -> tuple[tuple[int, ...], str]:
+    """:func:`rust_floor_from` over the checkout's 3rdparty/**/Cargo.toml (files read here)."""
+    if ws is None:
+        return RUST_FLOOR, RUST_FLOOR_WHY
+    return rust_floor_from(
+        (p.relative_to(ws.root).as_posix(), p.read_text(encoding="utf-8", errors="replace"))
+        for p in iter_cargo_tomls(ws.root)
+    )
+
+
+def verdict_rust(
+    name: str, found: str | None, version: tuple[int, ...] | None, floor: tuple[int, ...], why: str
+) -> Check:
+    """``cargo``/``rustc``: present and at least ``floor`` (as the image's RUST_MINIMUM check). Pure.
+
+    ``found``: the program's path; ``version``: from its ``--version`` (None: unreadable, not judged).
+    """
+    need = workspace.version_text(floor)
+    if not found:
+        return Check(
+            name,
+            "fail",
+            f"{name} not found on PATH",
+            f"install Rust >= {need} (rustup, or your distribution's cargo and rustc packages); "
+            "tokenizers-cpp needs it",
+        )
+    if version is None:
+        return Check(name, "ok", f"{found} (version unreadable; needs >= {need})")
+    have = workspace.version_text(version)
+    if version < floor:
+        return Check(
+            name,
+            "fail",
+            f"{name} {have} is older than {need}, which {why} needs",
+            f"rustup update (or install Rust >= {need}: rustup, or a newer distribution package such as "
+            "Debian trixie's 1.85)",
+        )
+    return Check(name, "ok", f"{name} {have} at {found} (>= {need}, for {why})")

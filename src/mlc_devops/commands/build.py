@@ -138,8 +138,13 @@ def root_wheel_command(
     isolation: bool,
     defines: Mapping[str, str] | None = None,
     cmake_floor: tuple[int, ...] | None = None,
+    build_dir: Path | None = None,
 ) -> list[str]:
     """``pip wheel`` at the root, as upstream's CI runs it, plus the tool's settings.
+
+    ``build_dir`` becomes scikit-build-core's ``build-dir``, so that CMake configures
+    where the tool wrote config.cmake whatever the project or the environment says
+    (``SKBUILD_BUILD_DIR`` would still win over it: :func:`without_redirects` drops it).
 
     ``cmake_floor`` becomes scikit-build-core's ``cmake.version``: it uses a CMake
     that meets it and, in an isolated build, fetches one from PyPI when the one
@@ -163,12 +168,70 @@ def root_wheel_command(
     ]
     if cmake_floor is not None:
         cmd += ["-C", f"cmake.version=>={workspace.version_text(cmake_floor)}"]
+    if build_dir is not None:
+        cmd += ["-C", f"build-dir={build_dir}"]
     for key, value in sorted((defines or {}).items()):
         cmd += ["-C", f"cmake.define.{key}={value}"]
     if not isolation:
         cmd.append("--no-build-isolation")
     cmd.append(str(source))
     return cmd
+
+
+# Variables that move the build away from build/, where config.cmake is: dropped from the build's environment.
+REDIRECTS = ("SKBUILD_BUILD_DIR",)
+
+
+def without_redirects(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without :data:`REDIRECTS` (scikit-build-core's SKBUILD_* settings win over ``-C``). Pure."""
+    return {k: v for k, v in env.items() if k not in REDIRECTS}
+
+
+def backend_defines(config: backends.CMakeConfig) -> dict[str, str]:
+    """The USE_* switches of config.cmake, passed again as ``-D`` so CMakeCache.txt records them. Pure.
+
+    A stale entry from an earlier configure (which config.cmake's plain ``set`` would
+    shadow) is overwritten, so the cache says what CMake was given; anything that still
+    changes one (CMAKE_ARGS) shows up in :func:`check_configured`.
+    """
+    return checks.asked_switches(config)
+
+
+def start_afresh(build_dir: Path) -> list[str]:
+    """Remove CMake's state (CMakeCache.txt, CMakeFiles/) from ``build_dir``, as CMake's own error asks;
+    returns the names removed. The compiler cache and cargo's target dir live outside build/ and stay."""
+    removed = []
+    cache_file = build_dir / checks.CACHE_FILE
+    if cache_file.exists():
+        cache_file.unlink()
+        removed.append(checks.CACHE_FILE)
+    files = build_dir / "CMakeFiles"
+    if files.is_dir():
+        shutil.rmtree(files)
+        removed.append("CMakeFiles/")
+    return removed
+
+
+def check_configured(ws: workspace.Workspace, config: backends.CMakeConfig, env: Mapping[str, str]) -> None:
+    """After configure: every USE_* in build/CMakeCache.txt is what the tool's config asked.
+
+    Raises :class:`BuildFailed` (exit 4) naming the first switch that differs, asked vs configured,
+    and the likely cause (:func:`checks.likely_override`), or when configure left no CMakeCache.txt in
+    build/. Facts: build/CMakeCache.txt.
+    """
+    cache = checks.read_build_cache(ws.build_dir)
+    if cache is None:
+        raise BuildFailed(
+            f"configure wrote no {checks.CACHE_FILE} in {ws.build_dir}, where mlc-devops wrote config.cmake",
+            hint=checks.likely_override("", env, ws.layout),
+        )
+    wrong = checks.configured_mismatches(checks.asked_switches(config), cache)
+    if wrong:
+        raise BuildFailed(
+            checks.mismatch_message(wrong[0]),
+            hint=checks.likely_override(wrong[0].option, env, ws.layout),
+            detail="\n".join(checks.mismatch_message(m) for m in wrong[1:]),
+        )
 
 
 def legacy_configure_command(
@@ -369,6 +432,11 @@ def build(
             cmake_ok=ws.layout == "legacy" or (cmake_check is not None and cmake_check.status == "ok"),
         )
         console.say(f"    pip build isolation: {'on' if isolation else 'off'}")
+    if any(c.name == "build cache" and c.status == "warn" for c in results):
+        with lock.workspace_lock(ws.build_dir, wait=wait, on_wait=console.say):
+            removed = start_afresh(ws.build_dir)
+        if removed:
+            console.say(f"    starting {ws.build_dir} afresh: removed {' and '.join(removed)} (compiler cache kept)")
     dist = opts.dist_dir if opts.dist is None or opts.dist.is_absolute() else Path.cwd() / opts.dist
     dist = dist.resolve()
     _check_dist_writable(dist)
@@ -542,8 +610,9 @@ def _build_root(
         wheelhouse,
         opts.config.build_type,
         isolation=isolation,
-        defines=defines,
+        defines={**defines, **backend_defines(opts.config)},
         cmake_floor=floor,
+        build_dir=ws.build_dir,
     )
     console.say("==> prepare (pip and the isolated build environment)" if isolation else "==> prepare")
     clock = PhaseClock(console, SKBUILD_MARKERS, "prepare")
@@ -551,7 +620,7 @@ def _build_root(
         run_mod.run(
             cmd,
             cwd=ws.root,
-            env=env,
+            env=without_redirects(env),
             capture=False,
             log=log,
             on_line=_stream(console, log, [clock]),
@@ -559,6 +628,7 @@ def _build_root(
         )
     finally:
         clock.finish()
+    check_configured(ws, opts.config, env)
 
 
 def _build_legacy(
@@ -580,13 +650,21 @@ def _build_legacy(
     run_mod.run([cmake, "--version"], env=env, capture=False, log=log, what="cmake --version")  # into the log
     with console.phase("configure"):
         run_mod.run(
-            legacy_configure_command(ws.root, ws.build_dir, opts.config.build_type, generator, defines, cmake),
+            legacy_configure_command(
+                ws.root,
+                ws.build_dir,
+                opts.config.build_type,
+                generator,
+                {**defines, **backend_defines(opts.config)},
+                cmake,
+            ),
             cwd=ws.root,
             env=env,
             capture=False,
             log=log,
             what="cmake configure",
         )
+        check_configured(ws, opts.config, env)
     with console.phase("compile"):
         run_mod.run(
             legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type, cmake),
