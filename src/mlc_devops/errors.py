@@ -21,6 +21,7 @@ EXIT_SUBJECT = 8  # verify: no subject of the provenance names the artifact
 EXIT_SOURCE = 9  # verify: the provenance's source commit is not the expected one
 EXIT_BUSY = 10  # another build holds the workspace lock
 EXIT_FINDINGS = 11  # build --fail-on-findings: the wheel is valid but has findings
+EXIT_DIRTY = 12  # attest/release/verify: the wheel was built from a tree with uncommitted changes
 EXIT_SIGINT = 128 + signal.SIGINT  # 130
 EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
 
@@ -97,6 +98,13 @@ class SubjectNotFound(VerificationFailed):
 class SourceMismatch(VerificationFailed):
     exit_code = EXIT_SOURCE
     kind = "source"
+
+
+class DirtyTree(MlcDevopsError):
+    """A build from a checkout with changes in no commit, refused where no --allow-dirty says otherwise."""
+
+    exit_code = EXIT_DIRTY
+    kind = "dirty"
 
 
 class WorkspaceBusy(MlcDevopsError):

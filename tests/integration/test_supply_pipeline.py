@@ -7,6 +7,7 @@ Every command runs as a real process; SHA256SUMS is checked by coreutils' own
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -77,6 +78,10 @@ def test_sbom_of_the_real_wheel(built: dict[str, Any], cli: Cli, tmp_path: Path)
     assert sorted(submodules) == ["submodule:3rdparty/tokenizers-cpp", "submodule:3rdparty/tvm"]
     for ref in submodules:
         assert len(refs[ref]["version"]) == 40
+    # A clean checkout is recorded as clean: build/ and cargo's target/ are the tool's own outputs.
+    root_props = {p["name"]: p["value"] for p in bom["metadata"]["component"]["properties"]}
+    assert root_props["mlc-devops:build:tree"] == "clean"
+    assert refs["cargo:tokenizers-c@0.1.0"]["purl"] == "pkg:cargo/tokenizers-c@0.1.0"
 
 
 def test_attest_sign_verify_and_every_tampering(
@@ -97,7 +102,16 @@ def test_attest_sign_verify_and_every_tampering(
     stmt = json.loads(statement.read_text())
     deps = stmt["predicate"]["buildDefinition"]["resolvedDependencies"]
     assert deps[0]["digest"]["gitCommit"] == built["commit"]
-    assert {d.get("name") for d in deps[1:]} == {"3rdparty/tvm", "3rdparty/tokenizers-cpp"}
+    roles = {d["annotations"]["role"]: d for d in deps}
+    assert {d["name"] for d in deps if d["annotations"]["role"] == "submodule"} == {
+        "3rdparty/tvm",
+        "3rdparty/tokenizers-cpp",
+    }
+    assert roles["source"]["annotations"]["tree"] == "clean"
+    lock = built["ws"] / "3rdparty/tokenizers-cpp/rust/Cargo.lock"
+    assert roles["cargo-lock"]["name"] == "3rdparty/tokenizers-cpp/rust/Cargo.lock"
+    assert roles["cargo-lock"]["digest"]["sha256"] == hashlib.sha256(lock.read_bytes()).hexdigest()
+    assert roles["cargo-crate"]["uri"] == "pkg:cargo/tokenizers-c@0.1.0"
     assert stmt["predicate"]["runDetails"]["metadata"]["startedOn"].endswith("Z")
 
     wrong_commit = cli("verify", str(wheel), "--key", str(public), "--source-commit", "0" * 40)

@@ -61,6 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sign it now (a DSSE envelope); password in MLC_DEVOPS_KEY_PASSWORD",
     )
     parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="attest a wheel built from a checkout with uncommitted changes (refused otherwise, exit 12); "
+        "recorded as internalParameters.allowDirty",
+    )
+    parser.add_argument(
         "--predicate-only",
         action="store_true",
         help="write only the SLSA predicate, for cosign attest-blob --predicate FILE --type slsaprovenance1",
@@ -88,7 +94,13 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         base_image=provenance.parse_base_image(args.base_image) if args.base_image else None,
         byproducts=[Path(s) for s in args.sbom],
         byproduct_media_type="application/vnd.cyclonedx+json",
+        allow_dirty=args.allow_dirty,
     )
+    if report is not None and report.tree_state == "dirty":
+        print(
+            f"warning: --allow-dirty: {report_mod.dirty_summary(report)}: attested as built from a dirty tree",
+            file=sys.stderr,
+        )
     note = report_mod.credentials_note(report, str(report_path)) if report else None
     if note:
         print(f"note: {note}", file=sys.stderr)

@@ -528,6 +528,8 @@ def build(
                 "commit_time": workspace.git_commit_time(ws.root, env),
             },
             "submodules": _submodules(ws.root, env),
+            "tree": _tree(ws.root, env, console, outputs=[build_dir, dist, _cargo_target(ws.root, build_env)]),
+            "cargo": _cargo(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
             "tool_versions": {
                 **tools.versions(
                     ["cmake", "ninja", "c++", "cargo", "rustc"]
@@ -776,6 +778,50 @@ def _submodules(root: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:
         }
         for m in modules
     ]
+
+
+def _cargo_target(root: Path, build_env: Mapping[str, str]) -> Path:
+    """cargo's target directory for this build: the one its environment names, else the tool's default."""
+    named = build_env.get("CARGO_TARGET_DIR") or build_env.get("CARGO_BUILD_TARGET_DIR")
+    return Path(named) if named else cache.cargo_target_dir(root)
+
+
+def _tree(root: Path, env: Mapping[str, str], console: Console, *, outputs: Sequence[Path]) -> dict[str, Any]:
+    """The report's ``tree``: ``{"state": clean|dirty|unknown, "repositories": [...]}``, from git status.
+
+    Asked after the build, of the top level and each checked-out submodule
+    (:func:`mlc_devops.supply.tree.tree_states`); the tool's outputs are left
+    out. Warns when the tree is dirty: the wheel holds code in no commit.
+    """
+    from mlc_devops.supply import tree  # noqa: PLC0415
+
+    states = tree.tree_states(root, env, outputs)
+    state = tree.overall(states)
+    if state == "dirty":
+        console.warn(
+            "the checkout has changes in no commit ("
+            + "; ".join(s.summary() for s in states if s.dirty)
+            + "): the wheel is recorded as built from a dirty tree; attest and release refuse it "
+            "unless given --allow-dirty"
+        )
+    return {"state": state, "repositories": [s.as_json() for s in states]}
+
+
+def _cargo(root: Path, libraries: Sequence[str], console: Console) -> dict[str, Any]:
+    """The report's ``cargo``: the Cargo.lock files the build resolved, their SHA-256 and crates.
+
+    ``{"locks": [{"path", "sha256", "manifest", "libraries", "packages": [...]}], "missing": [...]}``,
+    read from the checkout after the build (:func:`mlc_devops.supply.cargo.find_locks`);
+    warns for a linked crate whose lock is missing, since its crates cannot be listed.
+    """
+    from mlc_devops.supply import cargo  # noqa: PLC0415
+
+    locks, missing = cargo.find_locks(root, libraries)
+    for manifest in missing:
+        console.warn(f"no Cargo.lock for {manifest}: the SBOM cannot list the crates it compiles")
+    for found in locks:
+        console.say(f"    {found.path}: {len(found.crates)} crate(s) in {', '.join(found.libraries) or 'no library'}")
+    return {"locks": [found.as_json() for found in locks], "missing": missing}
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:

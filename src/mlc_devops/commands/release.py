@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--source-uri", metavar="URI", help="source repository, when the build reports lack one")
     parser.add_argument("--builder-id", metavar="URI", help="builder id for provenance made here")
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="release wheels built from a checkout with uncommitted changes (refused otherwise, exit 12)",
+    )
     parser.add_argument("--force", action="store_true", help="replace OUT if it is an earlier release directory")
 
 
@@ -69,6 +74,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         extra_paths=extras,
         force=args.force,
         attest_options=options,
+        allow_dirty=args.allow_dirty,
     )
     if args.json:
         print(release.as_json(result))

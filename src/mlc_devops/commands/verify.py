@@ -3,13 +3,16 @@
 In order: the artifact's digest is recomputed; the DSSE signature must verify
 with the public key (else exit 7); a subject must name the artifact with that
 digest (named but different: exit 6; not named: exit 8); with
---source-commit, the provenance's source must be that commit (else exit 9).
+--source-commit, the provenance's source must be that commit (else exit 9);
+a provenance that records a dirty tree (the wheel holds code in no commit)
+fails with exit 12 unless --allow-dirty, which then says so on every line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SHA",
         help="require the provenance's source to be this commit (full id, or 7+ digit prefix)",
     )
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="accept a provenance that records a dirty tree (uncommitted changes), else exit 12",
+    )
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -37,6 +45,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     key = dsse.read_public(Path(args.key))
     results = []
+    trees: list[str | None] = []
     for artifact_arg in args.artifacts:
         artifact = Path(artifact_arg)
         if not artifact.is_file():
@@ -53,6 +62,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             if args.source_commit
             else provenance.source_commit_of(stmt)
         )
+        tree = provenance.check_clean(stmt, str(artifact), allow_dirty=args.allow_dirty)
+        trees.append(tree)
         results.append(
             provenance.Verified(
                 artifact=str(artifact),
@@ -77,15 +88,26 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                             "key_id": r.key_id,
                             "source_commit": r.source_commit,
                             "builder_id": r.builder_id,
+                            "tree": tree,
                         }
-                        for r in results
+                        for r, tree in zip(results, trees)
                     ],
                 },
                 indent=2,
             )
         )
     else:
-        for r in results:
+        for r, tree in zip(results, trees):
             source = f", source {r.source_commit}" if r.source_commit else ""
+            if tree == "dirty":
+                source += " PLUS CHANGES IN NO COMMIT (dirty tree, --allow-dirty)"
             print(f"OK {r.artifact}: sha256 {r.digest['sha256']}, signed by key {r.key_id[:16]}...{source}")
+    for r, tree in zip(results, trees):
+        if tree == "dirty":
+            listed = "; ".join(t.summary() for t in provenance.dirty_repositories(r.statement))
+            print(
+                f"warning: {r.artifact} was built from a dirty tree ({listed}): "
+                "its source commit does not hold all of its code",
+                file=sys.stderr,
+            )
     return 0

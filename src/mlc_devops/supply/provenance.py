@@ -20,12 +20,13 @@ from typing import Any
 
 from mlc_devops.errors import (
     DigestMismatch,
+    DirtyTree,
     SignatureInvalid,
     SourceMismatch,
     SubjectNotFound,
     UsageError,
 )
-from mlc_devops.supply import dsse
+from mlc_devops.supply import dsse, tree
 from mlc_devops.supply.report import BaseImage, BuildReport, mapping, parse_time
 from mlc_devops.urls import strip_credentials
 
@@ -208,14 +209,43 @@ def image_uri(ref: str) -> str:
     return uri
 
 
+def _tree_annotations(state: tree.TreeState | None) -> dict[str, Any]:
+    """A repository's tree state as ResourceDescriptor annotations: ``tree``, and what was dirty."""
+    if state is None:
+        return {}
+    out: dict[str, Any] = {"tree": state.state}
+    if state.dirty:
+        out.update(
+            modified=list(state.modified),
+            untracked=list(state.untracked),
+            modifiedCount=state.modified_count,
+            untrackedCount=state.untracked_count,
+        )
+    return out
+
+
 def resolved_dependencies(
     report: BuildReport | None, source: SourceSpec, base_image: BaseImage | None
 ) -> list[dict[str, Any]]:
-    """The source, each submodule and the base image, with roles in their annotations."""
+    """The source, each submodule, the base image, each Cargo.lock and its crates, with roles in annotations.
+
+    The tree state (docs/supply-chain.md, "Dirty trees") is an annotation of the
+    resource it qualifies: the source's ``tree`` is the whole checkout's
+    (``clean``, ``dirty``, ``unknown``) with the dirty repositories listed in
+    ``dirtyRepositories``; each submodule's is its own. A gitCommit digest says
+    which commit the tree started from; ``tree: dirty`` says the content differed.
+    """
+    states = {t.path: t for t in report.tree} if report else {}
     entry: dict[str, Any] = {"uri": f"{source.uri}@{source.ref}" if source.ref else source.uri}
     if source.commit:
         entry["digest"] = {"gitCommit": source.commit}
     entry["annotations"] = {"role": "source"}
+    if report is not None and report.tree:
+        top = _tree_annotations(states.get(tree.TOP))
+        top["tree"] = report.tree_state
+        if report.dirty:
+            top["dirtyRepositories"] = [t.as_json() for t in report.dirty]
+        entry["annotations"].update(top)
     out = [entry]
     for sub in report.submodules if report else ():
         item: dict[str, Any] = {"name": sub.path}
@@ -223,8 +253,26 @@ def resolved_dependencies(
             item["uri"] = git_uri(sub.url)
         if sub.commit:
             item["digest"] = {"gitCommit": sub.commit}
-        item["annotations"] = {"role": "submodule", "path": sub.path}
+        item["annotations"] = {"role": "submodule", "path": sub.path, **_tree_annotations(states.get(sub.path))}
         out.append(item)
+    for lock in report.cargo_locks if report else ():
+        out.append(
+            {
+                "name": lock.path,
+                "digest": {"sha256": lock.sha256},
+                "annotations": {"role": "cargo-lock", "packages": len(lock.crates), "libraries": list(lock.libraries)},
+            }
+        )
+        for crate in lock.crates:
+            dep: dict[str, Any] = {"uri": crate.purl}
+            if crate.checksum:
+                dep["digest"] = {"sha256": crate.checksum}
+            dep["annotations"] = {
+                "role": "cargo-crate",
+                "lock": lock.path,
+                **({"source": crate.source} if crate.source else {}),
+            }
+            out.append(dep)
     if base_image is not None and base_image.digest:
         image: dict[str, Any] = {}
         if base_image.ref:
@@ -243,8 +291,13 @@ def statement(
     *,
     base_image: BaseImage | None = None,
     byproducts: Sequence[Byproduct] = (),
+    allow_dirty: bool = False,
 ) -> dict[str, Any]:
-    """The in-toto Statement v1 with its SLSA Provenance v1 predicate (pure)."""
+    """The in-toto Statement v1 with its SLSA Provenance v1 predicate (pure).
+
+    ``allow_dirty`` (the attester accepted a dirty tree) is recorded as
+    ``internalParameters.allowDirty``, only when the tree was dirty.
+    """
     if not subjects:
         raise UsageError("nothing to attest: give at least one artifact")
     names = [s.name for s in subjects]
@@ -265,6 +318,8 @@ def statement(
             internal["toolVersions"] = versions
         if report.tool_version:
             internal["mlcDevopsVersion"] = report.tool_version
+        if allow_dirty and report.tree_state == "dirty":
+            internal["allowDirty"] = True
     build_definition: dict[str, Any] = {
         "buildType": BUILD_TYPE,
         "externalParameters": external,
@@ -465,6 +520,40 @@ def source_commit_of(stmt: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _source_annotations(stmt: Mapping[str, Any]) -> Mapping[str, Any]:
+    definition = mapping(mapping(stmt.get("predicate")).get("buildDefinition"))
+    for dep in definition.get("resolvedDependencies") or []:
+        annotations = mapping(mapping(dep).get("annotations"))
+        if annotations.get("role") == "source":
+            return annotations
+    return {}
+
+
+def tree_of(stmt: Mapping[str, Any]) -> str | None:
+    """The recorded tree state of the source (``clean``, ``dirty``, ``unknown``); None when not recorded."""
+    value = _source_annotations(stmt).get("tree")
+    return str(value) if value in tree.STATES else None
+
+
+def dirty_repositories(stmt: Mapping[str, Any]) -> list[tree.TreeState]:
+    """The dirty repositories the source's annotations list (``dirtyRepositories``)."""
+    found = (tree.from_json(r) for r in _source_annotations(stmt).get("dirtyRepositories") or [])
+    return [t for t in found if t is not None]
+
+
+def check_clean(stmt: Mapping[str, Any], artifact: str, *, allow_dirty: bool) -> str | None:
+    """The tree state; DirtyTree when it is ``dirty`` and ``allow_dirty`` is not given."""
+    state = tree_of(stmt)
+    if state == "dirty" and not allow_dirty:
+        listed = "; ".join(t.summary() for t in dirty_repositories(stmt))
+        raise DirtyTree(
+            f"{artifact} was built from a dirty tree: its source commit {source_commit_of(stmt) or '?'} "
+            f"plus changes in no commit ({listed or 'not listed'})",
+            hint="rebuild from a clean checkout, or pass --allow-dirty to accept it",
+        )
+    return state
+
+
 def check_source(stmt: Mapping[str, Any], expected: str) -> str:
     """SourceMismatch unless the source commit is ``expected`` (full id, or a prefix of 7+)."""
     want = expected.strip().lower()
@@ -502,8 +591,13 @@ def attest(
     base_image: BaseImage | None = None,
     byproducts: Sequence[Path] = (),
     byproduct_media_type: str | None = None,
+    allow_dirty: bool = False,
 ) -> dict[str, Any]:
-    """Hash the artifacts (and byproducts); return their statement (IO around :func:`statement`)."""
+    """Hash the artifacts (and byproducts); return their statement (IO around :func:`statement`).
+
+    DirtyTree when the report records a dirty tree and ``allow_dirty`` is not given.
+    """
+    refuse_dirty(report, allow_dirty=allow_dirty, what="attest")
     subjects = [subject_for(p) for p in artifacts]
     described = report.wheel_sha256.lower() if report is not None and report.wheel_sha256 else None
     if report is not None and described and not any(s.digest.get("sha256") == described for s in subjects):
@@ -514,7 +608,19 @@ def attest(
     source = source_spec(report, uri=source_uri, ref=source_ref, commit=source_commit)
     run = run_context(report, env, tool_version=tool_version, builder_id=builder_id, invocation_id=invocation_id)
     extras = [Byproduct(p.name, digests_of(p)["sha256"], byproduct_media_type) for p in byproducts]
-    return statement(subjects, report, source, run, base_image=base_image, byproducts=extras)
+    return statement(subjects, report, source, run, base_image=base_image, byproducts=extras, allow_dirty=allow_dirty)
+
+
+def refuse_dirty(report: BuildReport | None, *, allow_dirty: bool, what: str) -> None:
+    """DirtyTree when ``report`` records a dirty tree and ``allow_dirty`` is not given (pure)."""
+    if report is None or report.tree_state != "dirty" or allow_dirty:
+        return
+    listed = "; ".join(t.summary() for t in report.dirty)
+    raise DirtyTree(
+        f"{what}: {report.wheel_filename or 'the wheel'} was built from a dirty tree ({listed}): "
+        "it holds code in no commit",
+        hint="commit the changes and rebuild, or pass --allow-dirty (recorded in the provenance)",
+    )
 
 
 def signed_line(stmt: Mapping[str, Any], key: dsse.PrivateKey | None) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from mlc_devops import fsutil
-from mlc_devops.errors import UsageError
+from mlc_devops.errors import DirtyTree, UsageError
 from mlc_devops.supply import checksums, dsse, provenance, report, sbom, wheelinfo
 
 # Files that CI jobs leave beside a wheel and that belong in the release with
@@ -168,6 +168,45 @@ def _provenance_line(existing: Path, key: dsse.PrivateKey | None) -> tuple[str, 
     return "".join(lines), signed
 
 
+def _statements_in(path: Path) -> list[dict[str, Any]]:
+    """The statements of a provenance file, envelopes opened without checking signatures (for refusals only)."""
+    found = []
+    for record in provenance.load_records(path):
+        if provenance.is_statement(record):
+            found.append(dict(record))
+        elif dsse.is_envelope(record):
+            found.append(provenance.statement_of(dsse.decode(record)))
+    return found
+
+
+def check_clean(
+    release: ReleasePlan, dist: Path, reports: Mapping[str, report.BuildReport | None], *, allow_dirty: bool
+) -> list[str]:
+    """DirtyTree for the first wheel built from a dirty tree, unless ``allow_dirty``; the dirty wheels' names.
+
+    The build report says it; a wheel without one is judged by the provenance
+    DIST holds for it (the source's ``tree`` annotation).
+    """
+    dirty: list[str] = []
+    for w in release.wheels:
+        build_report = reports.get(w.wheel)
+        if build_report is not None:
+            if build_report.tree_state == "dirty":
+                dirty.append(w.wheel)
+                provenance.refuse_dirty(build_report, allow_dirty=allow_dirty, what="release")
+        elif w.provenance_from_dist:
+            for stmt in _statements_in(dist / w.provenance):
+                if provenance.tree_of(stmt) == "dirty":
+                    dirty.append(w.wheel)
+                    if not allow_dirty:
+                        raise DirtyTree(
+                            f"release: {w.provenance} says {w.wheel} was built from a dirty tree",
+                            hint="commit the changes and rebuild, or pass --allow-dirty",
+                        )
+                    break
+    return dirty
+
+
 def assemble(
     release: ReleasePlan,
     dist: Path,
@@ -180,7 +219,13 @@ def assemble(
     force: bool = False,
     spec_version: str = sbom.DEFAULT_SPEC_VERSION,
     attest_options: Mapping[str, Any] | None = None,
+    allow_dirty: bool = False,
 ) -> ReleaseResult:
+    """Carry out ``release`` into ``out``; DirtyTree (before writing anything) for a dirty build without
+    ``allow_dirty``, UsageError for an ``out`` that is neither new nor an earlier release (without force).
+    """
+    reports = {w.wheel: report.load(dist / w.report) if w.report else None for w in release.wheels}
+    dirty = check_clean(release, dist, reports, allow_dirty=allow_dirty)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not force:
             raise UsageError(
@@ -198,7 +243,7 @@ def assemble(
         for w in release.wheels:
             wheel_path = dist / w.wheel
             shutil.copyfile(wheel_path, stage / w.wheel)
-            build_report = report.load(dist / w.report) if w.report else None
+            build_report = reports[w.wheel]
             if build_report is not None and build_report.stripped:
                 with_credentials.append(w.report or "")
             if w.sbom_from_dist:
@@ -223,6 +268,7 @@ def assemble(
                     tool_version=tool_version,
                     byproducts=[stage / w.sbom],
                     byproduct_media_type=sbom.MEDIA_TYPE,
+                    allow_dirty=allow_dirty,
                     **dict(attest_options or {}),
                 )
                 text = provenance.signed_line(stmt, key)
@@ -240,6 +286,8 @@ def assemble(
                 f"recorded the origin URL without its credentials ({', '.join(with_credentials)} hold some; "
                 "rebuild with a newer mlc-devops to clean them)"
             )
+        if dirty:
+            notes.append(f"--allow-dirty: released wheels built from a dirty tree: {', '.join(dirty)}")
         if not all_signed:
             notes.append(
                 "provenance is not signed: pass --key, or sign it in CI (cosign attest-blob, or GitHub attestations)"

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mlc_devops.errors import UsageError
+from mlc_devops.supply import cargo
+from mlc_devops.supply import tree as treestate
 from mlc_devops.urls import strip_credentials
 
 SCHEMA = "mlc-devops/build-report/v1"
@@ -70,6 +72,21 @@ class BuildReport:
     stripped: tuple[str, ...] = ()
     # Validation's findings, (kind, message): duplicate payloads, version mismatch, undeclared pairing.
     findings: tuple[tuple[str, str], ...] = ()
+    # The checkout's state when it was built: the top level ("."), then each submodule. Empty: not recorded.
+    tree: tuple[treestate.TreeState, ...] = ()
+    # The Cargo.lock files the build resolved, with their crates; manifests of linked crates without a lock.
+    cargo_locks: tuple[cargo.Lock, ...] = ()
+    cargo_missing: tuple[str, ...] = ()
+
+    @property
+    def tree_state(self) -> treestate.State | None:
+        """``clean``, ``dirty`` or ``unknown``; None when the report predates tree states."""
+        return treestate.overall(self.tree) if self.tree else None
+
+    @property
+    def dirty(self) -> tuple[treestate.TreeState, ...]:
+        """The repositories of the checkout that held changes in no commit."""
+        return tuple(t for t in self.tree if t.dirty)
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -161,7 +178,13 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
         for f in mapping(data.get("validation")).get("findings") or []
         if isinstance(f, Mapping) and f.get("kind") and f.get("message")
     )
+    tree_section = mapping(data.get("tree"))
+    states = tuple(t for t in (treestate.from_json(r) for r in tree_section.get("repositories") or []) if t is not None)
+    cargo_section = mapping(data.get("cargo"))
     return BuildReport(
+        tree=states,
+        cargo_locks=cargo.read_report_locks(cargo_section.get("locks")),
+        cargo_missing=_strings(cargo_section.get("missing")),
         findings=found,
         tool_name=_str(tool.get("name")) or "mlc-devops",
         tool_version=_str(tool.get("version")),
@@ -215,6 +238,11 @@ def credentials_note(report: BuildReport, where: str) -> str | None:
     if not report.stripped:
         return None
     return f"{where} records URLs with credentials ({', '.join(report.stripped)}); recorded them without"
+
+
+def dirty_summary(report: BuildReport) -> str:
+    """One line naming what was dirty: ``.: 1 modified (cpp/a.cc); 3rdparty/tvm: 2 untracked (x, y)``."""
+    return "; ".join(t.summary() for t in report.dirty)
 
 
 def check_describes(report: BuildReport, filename: str, sha256: str, *, where: str) -> None:

@@ -12,8 +12,16 @@ build report):
 - the MLC-LLM source at its commit and each submodule at its commit
   (``pkg:github`` purls for GitHub URLs, else ``pkg:generic`` with a
   ``vcs_url``), with licenses where known;
+- one ``library`` component per crate of each Cargo.lock the build resolved
+  (``pkg:cargo/name@version``, the lock's checksum as SHA-256, its source as a
+  property), with a dependency edge from each native library that holds them
+  (the Rust static library is linked into libmlc_llm);
+- the tree state: ``mlc-devops:source:tree`` (clean, dirty, unknown) on the
+  source and each submodule, the dirty files as ``mlc-devops:source:modified``
+  and ``:untracked`` properties, and on a dirty build a pedigree note on the
+  wheel saying that it holds code in no commit;
 - dependencies: the wheel depends on its libraries, its Python requirements and
-  its source; the source depends on its submodules.
+  its source; the source depends on its submodules; libmlc_llm on its crates.
 
 Serial numbers and bom-refs are derived from the content and the timestamp
 from the build (or ``SOURCE_DATE_EPOCH``), so the same inputs give the same
@@ -33,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mlc_devops.errors import UsageError, ValidationFailed
-from mlc_devops.supply import _optional
+from mlc_devops.supply import _optional, cargo, tree
 from mlc_devops.supply.report import BuildReport, check_describes, parse_time
 from mlc_devops.supply.wheelinfo import Dependency, WheelInfo, read_wheel
 from mlc_devops.urls import strip_credentials
@@ -170,7 +178,62 @@ def _purl(kind: str, name: str, version: str | None, namespace: str | None = Non
     return PackageURL(type=kind, namespace=namespace, name=name, version=version, qualifiers=quals or None)
 
 
-def _repo_component(repo: RepoRef, *, role: str, path: str | None, license_id: str | None) -> Component:
+def _tree_properties(state: tree.TreeState | None, overall: str | None = None) -> list[tuple[str, str]]:
+    """``mlc-devops:source:tree`` and, when dirty, one property per modified or untracked file."""
+    value = overall or (state.state if state else None)
+    if value is None:
+        return []
+    out = [("source:tree", value)]
+    if state is not None and state.dirty:
+        out += [("source:modified", p) for p in state.modified]
+        out += [("source:untracked", p) for p in state.untracked]
+        if state.modified_count > len(state.modified) or state.untracked_count > len(state.untracked):
+            out.append(("source:dirty-counts", f"{state.modified_count} modified, {state.untracked_count} untracked"))
+    return out
+
+
+def _crate_components(locks: Sequence[cargo.Lock]) -> list[tuple[Component, cargo.Lock]]:
+    """One component per crate of the locks (the first lock to list a name, version and source wins)."""
+    from cyclonedx.model import HashAlgorithm, HashType, Property  # noqa: PLC0415
+    from cyclonedx.model.component import Component, ComponentType  # noqa: PLC0415
+
+    out: list[tuple[Component, cargo.Lock]] = []
+    seen: set[tuple[str, str, str]] = set()
+    refs: set[str] = set()
+    for lock in locks:
+        for crate in lock.crates:
+            key = (crate.name, crate.version, crate.source or "")
+            if key in seen:
+                continue
+            seen.add(key)
+            ref = f"cargo:{crate.name}@{crate.version}"
+            if ref in refs:
+                ref += f"#{crate.source or 'path'}"
+            refs.add(ref)
+            props = [Property(name=prop("cargo:lock"), value=lock.path)]
+            props.append(Property(name=prop("cargo:source"), value=crate.source or "path"))
+            props += [Property(name=prop("cargo:compiled-into"), value=lib) for lib in lock.libraries]
+            component = Component(
+                type=ComponentType.LIBRARY,
+                name=crate.name,
+                version=crate.version,
+                bom_ref=ref,
+                purl=_purl("cargo", crate.name, crate.version),
+                hashes=[HashType(alg=HashAlgorithm.SHA_256, content=crate.checksum)] if crate.checksum else [],
+                properties=props,
+            )
+            out.append((component, lock))
+    return out
+
+
+def _repo_component(
+    repo: RepoRef,
+    *,
+    role: str,
+    path: str | None,
+    license_id: str | None,
+    extra: Sequence[tuple[str, str]] = (),
+) -> Component:
     from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri  # noqa: PLC0415
     from cyclonedx.model.component import Commit, Component, ComponentType, Pedigree  # noqa: PLC0415
 
@@ -185,6 +248,7 @@ def _repo_component(repo: RepoRef, *, role: str, path: str | None, license_id: s
         props.append(Property(name=prop("source:path"), value=path))
     if repo.commit is None:
         props.append(Property(name=prop("source:commit"), value="unknown"))
+    props += [Property(name=prop(k), value=v) for k, v in extra]
     pedigree = None
     if repo.commit:
         pedigree = Pedigree(commits=[Commit(uid=repo.commit, url=XsUri(repo.url) if repo.url else None)])
@@ -318,9 +382,17 @@ def wheel_bom(wheel: WheelInfo, report: BuildReport | None, *, timestamp: dateti
         root_props.append(Property(name=prop("python:requires-python"), value=wheel.requires_python))
     bom_props: list[tuple[str, str]] = []
     pedigree = None
+    crates: list[tuple[Component, cargo.Lock]] = []
     if report is not None:
+        states = {t.path: t for t in report.tree}
         source = repo_ref(report.source.uri, report.source.commit, wheel.canonical_name.replace("_", "-"))
-        source_component = _repo_component(source, role="source", path=None, license_id=license_for(source))
+        source_component = _repo_component(
+            source,
+            role="source",
+            path=None,
+            license_id=license_for(source),
+            extra=_tree_properties(states.get(tree.TOP), report.tree_state),
+        )
         sources.append(source_component)
         for sub in report.submodules:
             ref = repo_ref(sub.url, sub.commit, sub.path.rstrip("/").rsplit("/", 1)[-1])
@@ -330,10 +402,26 @@ def wheel_bom(wheel: WheelInfo, report: BuildReport | None, *, timestamp: dateti
                     role="submodule",
                     path=sub.path,
                     license_id=sub.license or license_for(ref, sub.path),
+                    extra=_tree_properties(states.get(sub.path)),
                 )
             )
-        if source.commit:
-            pedigree = Pedigree(commits=[Commit(uid=source.commit)])
+        notes = None
+        if report.tree_state is not None:
+            root_props.append(Property(name=prop("build:tree"), value=report.tree_state))
+        if report.dirty:
+            listed = "; ".join(t.summary() for t in report.dirty)
+            root_props += [Property(name=prop("build:dirty"), value=t.summary()) for t in report.dirty]
+            notes = (
+                f"built from commit {source.commit or 'unknown'} with changes in no commit ({listed}): "
+                "the wheel holds code that no commit records"
+            )
+        if source.commit or notes:
+            pedigree = Pedigree(commits=[Commit(uid=source.commit)] if source.commit else None, notes=notes)
+        crates = _crate_components(report.cargo_locks)
+        for lock in report.cargo_locks:
+            bom_props.append(("cargo:lock", f"{lock.path} sha256:{lock.sha256}"))
+        for manifest in report.cargo_missing:
+            bom_props.append(("cargo:lock-missing", manifest))
         if report.backends:
             bom_props.append(("build:backends", ",".join(report.backends)))
         if report.layout:
@@ -370,10 +458,24 @@ def wheel_bom(wheel: WheelInfo, report: BuildReport | None, *, timestamp: dateti
         root=root,
         properties=bom_props,
     )
-    for component in [*libraries, *requirements, *sources]:
+    crate_components = [c for c, _lock in crates]
+    for component in [*libraries, *requirements, *sources, *crate_components]:
         bom.components.add(component)
-    bom.register_dependency(root, [*libraries, *requirements, *([source_component] if source_component else [])])
-    for component in [*libraries, *requirements]:
+    library_refs = {lib.path: component for lib, component in zip(wheel.libraries, libraries)}
+    held: dict[str, list[Component]] = {}
+    orphans: list[Component] = []
+    for component, lock in crates:
+        holders = [lib for lib in lock.libraries if lib in library_refs]
+        for lib in holders:
+            held.setdefault(lib, []).append(component)
+        if not holders:
+            orphans.append(component)  # no library of the wheel is known to hold it: the wheel does
+    bom.register_dependency(
+        root, [*libraries, *requirements, *([source_component] if source_component else []), *orphans]
+    )
+    for lib, component in library_refs.items():
+        bom.register_dependency(component, held.get(lib, []))
+    for component in [*requirements, *crate_components]:
         bom.register_dependency(component, [])
     if source_component is not None:
         bom.register_dependency(source_component, [c for c in sources if c is not source_component])
