@@ -13,11 +13,10 @@ from typing import Any
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from mlc_devops import depwheels, elf, findings, probes, resolution, venv
+from mlc_devops import elf, findings, probes, resolution, venv
 from mlc_devops import run as run_mod
 from mlc_devops.errors import ValidationFailed
 from mlc_devops.platforms import Platform
-from mlc_devops.supply import wheelinfo
 
 
 @dataclass(frozen=True)
@@ -114,21 +113,22 @@ def package_name(members: Iterable[str], project: str) -> str:
     return next((h for h in heads if h.lower() == wanted), heads[0] if heads else wanted)
 
 
-def _policy(info: wheelinfo.WheelInfo) -> tuple[str, frozenset[str]]:
+def _policy(platform_tags: Iterable[str]) -> tuple[str, frozenset[str]]:
     policies = resolution.load_policies()
     if policies is None:
         return "platform (no manylinux policy: auditwheel is not installed)", frozenset()
-    return resolution.policy_libraries(policies, info.platform_tags)
+    return resolution.policy_libraries(policies, platform_tags)
 
 
 def interpret_load(
     result: Mapping[str, Any], providers: Iterable[resolution.Provider], package: str
 ) -> tuple[list[str], list[str]]:
-    """Failures and notes from the load probe's JSON. Pure.
+    """Failures and notes from the load checks (:func:`load_check`'s result). Pure.
 
     Fails: a provider module that does not import, a library that does not load,
     an import that fails with OSError (a library). Notes: an import that needs a
-    module not installed for validation (the smoke test installs everything).
+    module not installed for validation (the smoke test installs everything),
+    libraries not loaded because an identical copy or one of that name was.
     """
     failures: list[str] = []
     notes: list[str] = []
@@ -147,7 +147,8 @@ def interpret_load(
     elif imported.get("missing_module"):
         notes.append(
             f"import {package} needs {imported['missing_module']}, which validation does not install "
-            "(it installs only the wheels that provide libraries); `mlc-devops smoke` checks the import"
+            "(it installs only the wheels that provide libraries); each library was loaded alone instead, "
+            "and `mlc-devops smoke` checks the import"
         )
     elif imported:
         if imported.get("oserror"):
@@ -155,24 +156,62 @@ def interpret_load(
         else:
             notes.append(f"import {package} raised {imported.get('error')}; `mlc-devops smoke` checks the import")
     for item in result.get("skipped", []):
-        notes.append(f"{item['path']}: not loaded, a library of that name is already in the process")
+        notes.append(f"{item['path']}: not loaded again, {item['reason']}")
     return failures, notes
+
+
+def preloads(libraries: Sequence[resolution.Library], members: Iterable[str]) -> dict[str, list[str]]:
+    """For each library, the wheel's files it NEEDs from outside its search path, to load before it.
+
+    Upstream's ``mlc_llm/libmlc_llm.so`` NEEDs ``libtvm_runtime.so``, which sits in
+    ``mlc_llm/lib/``, not beside it: it loads only once that one is in the process.
+    """
+    found = resolution.resolve(libraries, list(members), (), frozenset(), "")
+    out: dict[str, list[str]] = {}
+    for item in found:
+        if item.kind == resolution.WHEEL_ELSEWHERE:
+            out.setdefault(item.library, []).append(item.where)
+    return out
+
+
+def _probe(python: Path, args: Sequence[str], cwd: str, env: Mapping[str, str], what: str) -> dict[str, Any]:
+    """Run the load probe; its JSON, or ValidationFailed with how it died and its last lines."""
+    result = run_mod.run([str(python), probes.path("load"), *args], cwd=cwd, env=env, check=False)
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise ValidationFailed(
+            f"the load check of {what} {run_mod.describe_exit(result.returncode)} before printing a result",
+            detail="\n".join(result.output.strip().splitlines()[-20:]),
+            hint="the last lines of its output are above",
+        )
+    data: dict[str, Any] = json.loads(lines[-1])
+    return data
 
 
 def load_check(
     wheel: Path,
     package: str,
-    libraries: Sequence[str],
+    libraries: Sequence[resolution.Library],
+    members: Sequence[str],
+    digests: Mapping[str, str],
     provider_files: Mapping[str, Path],
     providers: Sequence[resolution.Provider],
     env: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Install the wheel and its library providers (no other dependency) into a clean venv and run the load probe.
+    """Install the wheel and its library providers (no other dependency) into a clean venv and load it.
 
-    Returns the probe's JSON. Raises ValidationFailed when the probe prints nothing
-    (it crashed: its signal and last lines are given).
+    One process imports the providers and the package, as users do; then every
+    library the import did not load is loaded in a process of its own (after the
+    providers and what it needs from elsewhere in the wheel), so that libraries
+    that are alternatives of one another never meet (upstream's libmlc_llm.so
+    and libmlc_llm_module.so register the same functions and abort together).
+    A byte-identical copy of a library already checked is not loaded again.
+    Returns ``{"providers", "import", "present", "loaded", "skipped", "failed"}``.
     """
     clean = venv.clean_env(env)
+    modules = [m for p in providers for m in p.modules]
+    before = preloads(libraries, members)
+    names = sorted(lib.path for lib in libraries) or sorted(digests)
     with venv.fresh(env) as python, tempfile.TemporaryDirectory(prefix="mlc-devops-load-") as cwd:
         files = [str(wheel.resolve()), *(str(p.resolve()) for p in provider_files.values())]
         run_mod.run(
@@ -181,21 +220,35 @@ def load_check(
             what="pip install (validation environment)",
             error=ValidationFailed,
         )
-        spec = {
-            "providers": [m for p in providers for m in p.modules],
-            "package": package,
-            "libraries": list(libraries),
+        first = _probe(python, ["import", json.dumps({"providers": modules, "package": package})], cwd, clean, package)
+        out: dict[str, Any] = {
+            "providers": first.get("providers", {}),
+            "import": first.get("import"),
+            "present": [p for p in first.get("loaded", []) if p in digests],
+            "loaded": [],
+            "skipped": [],
+            "failed": [],
         }
-        result = run_mod.run([str(python), probes.path("load"), json.dumps(spec)], cwd=cwd, env=clean, check=False)
-    lines = [ln for ln in result.output.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise ValidationFailed(
-            f"the load check {run_mod.describe_exit(result.returncode)} before printing a result",
-            detail="\n".join(result.output.strip().splitlines()[-20:]),
-            hint="the last lines of its output are above",
-        )
-    data: dict[str, Any] = json.loads(lines[-1])
-    return data
+        checked = {digests[p]: p for p in out["present"]}
+        for path in names:
+            if path in out["present"]:
+                continue
+            if digests.get(path) in checked:
+                out["skipped"].append({"path": path, "reason": f"identical to {checked[digests[path]]}"})
+                continue
+            spec = {"providers": modules, "preload": before.get(path, []), "library": path}
+            result = _probe(python, ["library", json.dumps(spec)], cwd, clean, path)
+            status = result.get("status")
+            if status == "failed":
+                out["failed"].append({"path": path, "error": result.get("error", "")})
+            elif status == "skipped":
+                out["skipped"].append(
+                    {"path": path, "reason": f"a library of that name is loaded from {result.get('loaded_from')}"}
+                )
+            else:
+                out["loaded"].append(path)
+                checked.setdefault(digests.get(path, path), path)
+    return out
 
 
 def validate(
@@ -216,6 +269,9 @@ def validate(
     providers, findings, notes. Raises ValidationFailed (exit 5) for a wrong
     tag, an unresolved NEEDED entry or a library that does not load.
     """
+    from mlc_devops import depwheels  # noqa: PLC0415 - pip and wheel reading, only when validating
+    from mlc_devops.supply import wheelinfo  # noqa: PLC0415
+
     facts = inspect(wheel)
     found = problems(facts, plat, supported_tags())
     if found:
@@ -224,13 +280,15 @@ def validate(
     package = package_name(facts.members, info.name)
     natives = native_members(facts, plat)
     libraries = elf_libraries(wheel, natives)
-    policy_name, allowed = _policy(info)
+    digests = {lib.path: lib.sha256 for lib in info.libraries}
+    policy_name, allowed = _policy(info.platform_tags)
     notes: list[str] = []
     resolved = resolution.resolve(libraries, facts.members, (), allowed, policy_name)
     missing = set(resolution.unresolved_names(resolved))
-    gathered = depwheels.Gathered()
-    if missing or with_packages:
-        with tempfile.TemporaryDirectory(prefix="mlc-devops-deps-") as work:
+    providers: list[resolution.Provider] = []
+    with tempfile.TemporaryDirectory(prefix="mlc-devops-deps-") as work:
+        files: dict[str, Path] = {}
+        if missing or with_packages:
             gathered = depwheels.gather(
                 info.requires_dist,
                 set(missing),
@@ -247,19 +305,16 @@ def validate(
                 r.where.split(" ", 1)[0] for r in resolved if r.kind in (resolution.DEPENDENCY, resolution.UNDECLARED)
             }
             providers = [p for p in gathered.providers if p.name in used]
-            unresolved = [r for r in resolved if r.kind == resolution.UNRESOLVED]
-            if unresolved:
-                raise ValidationFailed(
-                    unresolved[0].sentence(),
-                    detail="\n".join([r.sentence() for r in unresolved[1:]] + notes),
-                    hint="ship it in the wheel, declare the package that ships it in [project].dependencies, "
-                    "or pass --with/--find-links with that package's wheel",
-                )
             files = {p.name: gathered.files[p.name] for p in providers}
-            probe = load_check(wheel, package, natives, files, providers, env) if load else {}
-    else:
-        providers = []
-        probe = load_check(wheel, package, natives, {}, [], env) if load else {}
+        unresolved = [r for r in resolved if r.kind == resolution.UNRESOLVED]
+        if unresolved:
+            raise ValidationFailed(
+                unresolved[0].sentence(),
+                detail="\n".join([r.sentence() for r in unresolved[1:]] + notes),
+                hint="ship it in the wheel, declare the package that ships it in [project].dependencies, "
+                "or pass --with/--find-links with that package's wheel",
+            )
+        probe = load_check(wheel, package, libraries, facts.members, digests, files, providers, env) if load else {}
     failures, load_notes = interpret_load(probe, providers, package) if load else ([], [])
     if failures:
         raise ValidationFailed(
@@ -289,7 +344,7 @@ def validate(
                     {"package": provider.name, "version": provider.version, "libraries": needs},
                 )
             )
-    loaded = [item["path"] for key in ("present", "loaded") for item in probe.get(key, [])]
+    loaded = [*probe.get("present", []), *probe.get("loaded", [])]
     return {
         "filename": facts.filename,
         "name": facts.name,

@@ -78,7 +78,7 @@ def test_too_old_cmake_shim_blocks_a_legacy_build(plain_workspace: Path, cli, tm
     assert code == 1
     check = _check(data, "cmake")
     assert check["status"] == "fail"
-    assert "cmake 3.10.2 is older than 3.24" in check["detail"]
+    assert "cmake 3.10.2 on PATH is older than 3.24" in check["detail"]
 
 
 def test_tree_floor_above_the_spec_is_read_from_the_tree(plain_workspace: Path, cli) -> None:  # type: ignore[no-untyped-def]

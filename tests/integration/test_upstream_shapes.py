@@ -59,7 +59,17 @@ def test_libtvm_ffi_resolves_from_the_declared_dependency_and_findings_are_liste
     assert report["validation"]["providers"] == [
         {"name": "mlc-standin-tvm-ffi", "version": "0.1.0", "declared": True, "libraries": ["libtvm_ffi.so"]}
     ]
-    assert sorted(f["kind"] for f in report["validation"]["findings"]) == ["duplicate-payload", "version-mismatch"]
+    assert sorted(f["kind"] for f in report["validation"]["findings"]) == [
+        "duplicate-payload",
+        "duplicate-payload",
+        "version-mismatch",
+    ]
+    # libmlc_llm_module registers what libmlc_llm registers: it was loaded alone, never beside it
+    assert report["validation"]["loaded"] == [
+        "mlc_llm/lib/libmlc_llm_module.so",
+        "mlc_llm/lib/libtvm_runtime.so",
+        "mlc_llm/libmlc_llm.so",
+    ]
     # tvm-ffi's examples/ CMakeLists asks for 3.27 and is never entered: it sets no floor
     assert report["cmake_floor"] == {"version": "3.24", "file": "the project's baseline"}
 
@@ -70,7 +80,7 @@ def test_libtvm_ffi_resolves_from_the_declared_dependency_and_findings_are_liste
         failed.stderr.strip()
         .splitlines()[-1]
         .startswith(
-            "mlc-devops build: error: 2 finding(s) and --fail-on-findings: libmlc_llm.so is in the wheel 2 times"
+            "mlc-devops build: error: 3 finding(s) and --fail-on-findings: libmlc_llm.so is in the wheel 2 times"
         )
     )
     assert not strict.exists() or list(strict.iterdir()) == []
@@ -200,7 +210,7 @@ def test_a_check_that_dies_is_reported_with_its_signal_and_last_lines(
     dist = tmp_path / "dist"
     built = cli("build", str(plain_workspace), "--dist", str(dist))
     assert built.returncode == 5, built.stderr[-2000:]
-    assert "the load check died with signal SIGABRT (6) before printing a result" in built.stderr
+    assert "the load check of mlc_llm died with signal SIGABRT (6) before printing a result" in built.stderr
     assert "Global Function mlc.StandinVersion is already registered" in built.stderr
     assert not dist.exists() or list(dist.iterdir()) == []
 

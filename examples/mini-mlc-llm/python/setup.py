@@ -29,6 +29,7 @@ def get_lib_path():
     version = libinfo["__version__"]
     libs = [
         libinfo["find_lib_path"]("mlc_llm")[0],
+        libinfo["find_lib_path"]("mlc_llm_module")[0],
         libinfo["find_lib_path"]("tvm_runtime")[0],
     ]
     return libs, version

@@ -545,7 +545,8 @@ def build(
             "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
             "cmake_floor": {"version": workspace.version_text(floor), "file": floor_file},
             "validation": {
-                k: info[k] for k in ("package", "module_version", "resolution", "providers", "findings", "notes")
+                k: info[k]
+                for k in ("package", "module_version", "loaded", "resolution", "providers", "findings", "notes")
             },
             "compiler_cache": cache.report(
                 wiring,

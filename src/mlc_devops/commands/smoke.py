@@ -65,10 +65,10 @@ def smoke(
     gpu_elements: int = 1 << 16,
     find_links: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Install ``wheel`` into a clean venv, import it, find and load its libraries, round-trip text.
+    """Install ``wheel`` into a clean venv, import it, ask its finder where its libraries are, round-trip text.
 
-    Returns the probe's JSON (``version``, ``loaded``, ``present``, ``skipped``,
-    ``finder``, ``tokenizer``, ``gpu``). Raises CheckFailed (exit 1) naming the
+    Returns the probe's JSON (``version``; ``present``: the wheel's libraries the
+    import loaded; ``from_dependencies``; ``finder``; ``tokenizer``; ``gpu``). Raises CheckFailed (exit 1) naming the
     stage that failed; an import that needs a module no Requires-Dist entry
     covers is reported as an undeclared dependency, with the fix.
     """
@@ -220,12 +220,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"import {data['module'].rsplit('/', 1)[-1]} {data.get('version') or ''} from {data['module']}: ok")
         for name, where in sorted(data.get("finder", {}).items()):
             print(f"finder: {name} -> {where}")
-        for item in data.get("present", []):
-            print(f"loaded by the import: {item['path']}")
-        for item in data.get("loaded", []):
-            print(f"loaded {item['path']}")
-        for item in data.get("skipped", []):
-            print(f"not loaded: {item['path']} (a library of that name is already loaded from {item['loaded_from']})")
+        for path in data.get("present", []):
+            print(f"loaded by the import: {path}")
+        for path in data.get("from_dependencies", []):
+            print(f"loaded by the import, from a dependency: {path}")
         for finding in data["findings"]:
             console.warn(f"finding: {finding['message']}")
         if "tokenizer" in data:

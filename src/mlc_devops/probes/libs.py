@@ -1,4 +1,4 @@
-"""Shared by the probes: which shared libraries are in this process, and loading one more without duplicates.
+"""Shared by the probes: which shared libraries are in this process, and loading one library.
 
 Standard library only; imported by the probes next to it as a sibling module
 (the probe's directory is first on ``sys.path`` when it runs by file path).
@@ -7,6 +7,7 @@ Standard library only; imported by the probes next to it as a sibling module
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
 import sys
 
@@ -31,41 +32,44 @@ def loaded_libraries() -> dict[str, str]:
     return out
 
 
-def load_all(paths: list[str], base: str) -> dict[str, list[dict[str, str]]]:
-    """Load each library in ``paths`` unless it (or one of its name) is already in the process.
-
-    Retries in rounds so that order does not matter. Returns ``loaded``,
-    ``present`` (already loaded, by the import or as a dependency), ``skipped``
-    (another copy of that name is loaded: never load a second copy) and
-    ``failed``, each a list of ``{"path": relative to base, ...}``.
-    """
-    out: dict[str, list[dict[str, str]]] = {"loaded": [], "present": [], "skipped": [], "failed": []}
-    pending = list(paths)
-    errors: dict[str, str] = {}
-    progress = True
-    while pending and progress:
-        progress = False
-        for path in list(pending):
-            rel = os.path.relpath(path, base)
-            present = loaded_libraries()
-            name = os.path.basename(path)
-            if os.path.realpath(path) in present.values():
-                out["present"].append({"path": rel})
-            elif name in present:
-                out["skipped"].append({"path": rel, "loaded_from": present[name]})
-            else:
-                try:
-                    if hasattr(os, "add_dll_directory"):
-                        os.add_dll_directory(os.path.dirname(path))
-                    ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
-                except OSError as exc:
-                    errors[path] = str(exc).replace(base + os.sep, "")
-                    continue
-                out["loaded"].append({"path": rel})
-            pending.remove(path)
-            progress = True
-    out["failed"] = [{"path": os.path.relpath(p, base), "error": errors.get(p, "")} for p in pending]
+def import_all(modules: list[str]) -> dict[str, str]:
+    """Import each module; module -> "ok" or the error, whatever it is."""
+    out = {}
+    for module in modules:
+        try:
+            importlib.import_module(module)
+            out[module] = "ok"
+        except Exception as exc:
+            out[module] = f"{type(exc).__name__}: {exc}"
     return out
+
+
+def under(base: str) -> list[str]:
+    """The libraries in this process that live under ``base`` (site-packages), relative to it, sorted."""
+    root = os.path.realpath(base) + os.sep
+    return sorted(os.path.relpath(p, root) for p in loaded_libraries().values() if p.startswith(root))
+
+
+def load_one(path: str) -> tuple[str, str]:
+    """Load ``path`` unless a library of its name is already in the process.
+
+    Returns ``(status, detail)``: "loaded", "present" (this very file is in the
+    process), "skipped" (another file of that name is: its path) or "failed"
+    (the loader's error).
+    """
+    present = loaded_libraries()
+    name = os.path.basename(path)
+    if os.path.realpath(path) in present.values():
+        return "present", ""
+    if name in present:
+        return "skipped", present[name]
+    try:
+        if hasattr(os, "add_dll_directory"):
+            os.add_dll_directory(os.path.dirname(path))
+        ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+    except OSError as exc:
+        return "failed", str(exc)
+    return "loaded", ""
 
 
 def site_dir() -> str:

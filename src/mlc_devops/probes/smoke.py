@@ -2,12 +2,12 @@
 
 Imports the package as users do, asks the package's own library finder
 (``<package>.libinfo.find_lib_path``, upstream's) where its libraries are,
-loads whatever library of the wheel the import did not, never a second copy of
-one already in the process (a second libtvm_runtime re-runs its static
-registrations and aborts), and round-trips text through
-``<package>.tokenizers.Tokenizer`` when a tokenizer is given. Argument: JSON
-``{"package", "libraries": [path relative to site-packages], "tokenizer", "text"}``.
-Prints one JSON object.
+reports which of the wheel's libraries the import loaded, and round-trips text
+through ``<package>.tokenizers.Tokenizer`` when a tokenizer is given. It loads
+no library itself: a second copy of one already in the process (the wheel's
+libtvm_runtime after apache-tvm's) re-runs its static registrations and aborts;
+validation loads each library alone. Argument: JSON ``{"package", "libraries":
+[path relative to site-packages], "tokenizer", "text"}``. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -70,15 +70,10 @@ def main(argv: list[str]) -> int:
         return 1
     out["module"] = os.path.dirname(pkg.__file__ or "")
     out["version"] = getattr(pkg, "__version__", None)
-    base = libs.site_dir()
     out["finder"] = finder(package, spec["libraries"])
-    loading = libs.load_all([os.path.join(base, p) for p in spec["libraries"]], base)
-    out.update(loading)
-    if loading["failed"]:
-        first = loading["failed"][0]
-        out.update({"ok": False, "stage": "load", "library": first["path"], "error": first["error"]})
-        print(json.dumps(out))
-        return 1
+    in_process = libs.under(libs.site_dir())
+    out["present"] = [p for p in spec["libraries"] if p in in_process]
+    out["from_dependencies"] = [p for p in in_process if p not in spec["libraries"]]
     if spec.get("tokenizer"):
         text = spec["text"]
         try:
