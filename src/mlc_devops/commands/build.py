@@ -453,14 +453,15 @@ def build(
                     f"{ws.root / 'config.cmake'} is ignored: CMakeLists.txt includes build/config.cmake first, "
                     "and mlc-devops writes that one from your options"
                 )
+        sccache_path = run_mod.which("sccache", env)
         launcher = cache.choose(
             opts.cache,
             ccache=run_mod.which("ccache", env),
-            sccache=run_mod.which("sccache", env),
+            sccache=sccache_path,
             env=env,
             remote=opts.cache_remote,
         )
-        wiring = cache.wire(launcher, ws.root, env, remote=opts.cache_remote)
+        wiring = cache.wire(launcher, ws.root, env, remote=opts.cache_remote, sccache=sccache_path)
         defines = cache.launcher_defines(launcher, windows=sys.platform.startswith("win"))
         console.say(f"    compiler cache: {cache.describe(wiring)}")
         archs = opts.config.cuda_architectures
@@ -511,7 +512,7 @@ def build(
                 detail="\n".join(f["message"] for f in info["findings"][1:]),
                 hint="fix them, or build without --fail-on-findings (MLC_FAIL_ON_FINDINGS)",
             )
-        stats_after = cache.read_stats(launcher, build_env)
+        stats_after = cache.collect(wiring, build_env)
         report = {
             "schema": REPORT_SCHEMA,
             "tool": {"name": "mlc-devops", "version": __version__},
@@ -534,7 +535,8 @@ def build(
                 **tools.versions(
                     ["cmake", "ninja", "c++", "cargo", "rustc"]
                     + (["nvcc"] if "cuda" in opts.config.backends else [])
-                    + ([launcher.kind] if launcher.kind != "none" else []),
+                    + ([launcher.kind] if launcher.kind != "none" else [])
+                    + (["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
                     env,
                 ),
                 **cmake_used(log_path.read_text(encoding="utf-8", errors="replace")),
@@ -571,13 +573,9 @@ def say_validation(console: Console, info: Mapping[str, Any]) -> None:
             + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
             + ")"
         )
-    seen = set()
-    for item in info["resolution"]:
-        if item["kind"] in ("dependency", "undeclared", "wheel-elsewhere"):
-            line = resolution.Resolution(item["library"], item["needed"], item["kind"], item["where"]).sentence()
-            if line not in seen:
-                seen.add(line)
-                console.say(f"    {line}")
+    entries = [resolution.Resolution(i["library"], i["needed"], i["kind"], i["where"]) for i in info["resolution"]]
+    for line in resolution.summary_lines(entries):
+        console.say(f"    {line}")
     for note in info["notes"]:
         console.say(f"    {note}")
     for finding in info["findings"]:
