@@ -254,3 +254,23 @@ def rank_requirements(names: Sequence[str], missing: Iterable[str]) -> list[str]
         if score:
             scored.append((-score, index, name))
     return [name for _s, _i, name in sorted(scored)]
+
+
+def summary_lines(
+    resolutions: Iterable[Resolution], kinds: Iterable[str] = (DEPENDENCY, UNDECLARED, WHEEL_ELSEWHERE)
+) -> list[str]:
+    """One line per (NEEDED name, kind, where) among ``kinds``, naming how many libraries need it. Pure.
+
+    ``libtvm_ffi.so (needed by 6 libraries) from apache-tvm-ffi 0.1.15.post2``; a
+    single library is named: ``(needed by mlc_llm/libmlc_llm.so)``.
+    """
+    wanted = set(kinds)
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for item in resolutions:
+        if item.kind in wanted:
+            groups.setdefault((item.needed, item.kind, item.where), []).append(item.library)
+    out = []
+    for (needed, kind, where), libraries in groups.items():
+        label = libraries[0] if len(libraries) == 1 else f"{len(libraries)} libraries: {', '.join(sorted(libraries))}"
+        out.append(Resolution(label, needed, kind, where).sentence())
+    return out

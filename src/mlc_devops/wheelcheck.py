@@ -197,8 +197,16 @@ def load_check(
     provider_files: Mapping[str, Path],
     providers: Sequence[resolution.Provider],
     env: Mapping[str, str],
+    *,
+    find_links: Sequence[str] = (),
+    offline: bool = False,
+    index_url: str | None = None,
 ) -> dict[str, Any]:
-    """Install the wheel and its library providers (no other dependency) into a clean venv and load it.
+    """Install the wheel (alone) and its library providers (with their own dependencies) into a clean venv; load.
+
+    apache-tvm-ffi's ``import tvm_ffi`` needs typing-extensions, its own dependency
+    (measured on upstream 79d603f0): providers come with theirs, from the index
+    and ``find_links`` (only ``find_links`` when ``offline``).
 
     One process imports the providers and the package, as users do; then every
     library the import did not load is loaded in a process of its own (after the
@@ -213,9 +221,21 @@ def load_check(
     before = preloads(libraries, members)
     names = sorted(lib.path for lib in libraries) or sorted(digests)
     with venv.fresh(env) as python, tempfile.TemporaryDirectory(prefix="mlc-devops-load-") as cwd:
-        files = [str(wheel.resolve()), *(str(p.resolve()) for p in provider_files.values())]
+        if provider_files:
+            run_mod.run(
+                venv.install_command(
+                    str(python),
+                    [str(p.resolve()) for p in provider_files.values()],
+                    offline=offline,
+                    index_url=index_url,
+                    find_links=find_links,
+                ),
+                env=clean,
+                what="pip install (the packages that provide the wheel's libraries, with their dependencies)",
+                error=ValidationFailed,
+            )
         run_mod.run(
-            venv.install_command(str(python), files, offline=True, index_url=None, no_deps=True),
+            venv.install_command(str(python), [str(wheel.resolve())], offline=True, index_url=None, no_deps=True),
             env=clean,
             what="pip install (validation environment)",
             error=ValidationFailed,
@@ -314,7 +334,23 @@ def validate(
                 hint="ship it in the wheel, declare the package that ships it in [project].dependencies, "
                 "or pass --with/--find-links with that package's wheel",
             )
-        probe = load_check(wheel, package, libraries, facts.members, digests, files, providers, env) if load else {}
+        probe = (
+            load_check(
+                wheel,
+                package,
+                libraries,
+                facts.members,
+                digests,
+                files,
+                providers,
+                env,
+                find_links=find_links,
+                offline=offline,
+                index_url=index_url,
+            )
+            if load
+            else {}
+        )
     failures, load_notes = interpret_load(probe, providers, package) if load else ([], [])
     if failures:
         raise ValidationFailed(

@@ -46,7 +46,11 @@ def test_libtvm_ffi_resolves_from_the_declared_dependency_and_findings_are_liste
     dist = tmp_path / "dist"
     proc = cli("build", str(plain_workspace), "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "libtvm_ffi.so (needed by mlc_llm/lib/libmlc_llm.so) from mlc-standin-tvm-ffi 0.1.0" in proc.stderr
+    assert (
+        "libtvm_ffi.so (needed by 5 libraries: mlc_llm/lib/libmlc_llm.so, mlc_llm/lib/libmlc_llm_module.so, "
+        "mlc_llm/lib/libtvm_runtime.so, mlc_llm/libmlc_llm.so, mlc_llm/libmlc_llm_module.so) "
+        "from mlc-standin-tvm-ffi 0.1.0"
+    ) in proc.stderr
     assert "warning: finding: libmlc_llm.so is in the wheel 2 times, byte-identical" in proc.stderr
     assert "warning: finding: the wheel is version 0.1.0.dev0, but the package's __version__ is 0.0.1.dev0" in (
         proc.stderr

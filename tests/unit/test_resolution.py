@@ -116,3 +116,15 @@ def test_only_requirements_whose_names_match_a_missing_library_are_worth_fetchin
     assert resolution.rank_requirements(names, ["libtvm_ffi.so"]) == ["apache-tvm-ffi", "tvm-extra"]
     assert resolution.rank_requirements(names, []) == []
     assert resolution.library_tokens("libtvm_ffi.so.1") == frozenset({"tvm", "ffi"})
+
+
+def test_summary_groups_the_libraries_that_need_one_thing_from_one_place() -> None:
+    libs = upstream_shape()
+    ffi = Provider("apache-tvm-ffi", "0.1.15.post2", True, {"libtvm_ffi.so": "tvm_ffi/lib/libtvm_ffi.so"}, ("tvm_ffi",))
+    lines = resolution.summary_lines(resolution.resolve(libs, members(libs), [ffi], POLICY, "p"))
+    assert lines == [
+        "libtvm_ffi.so (needed by 3 libraries: mlc_llm/lib/libmlc_llm.so, mlc_llm/lib/libtvm_runtime.so, "
+        "mlc_llm/libmlc_llm.so) from apache-tvm-ffi 0.1.15.post2",
+        "libtvm_runtime.so (needed by mlc_llm/libmlc_llm.so): in the wheel at mlc_llm/lib/libtvm_runtime.so, "
+        "outside the library's search path; it loads only after that file is loaded",
+    ]
