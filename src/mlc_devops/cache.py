@@ -219,6 +219,13 @@ def cargo_target_dir(source_root: Path) -> Path:
     return source_root / CARGO_TARGET_NAME
 
 
+def local_dirs(build_env: Mapping[str, str]) -> list[Path]:
+    """The caches' local directories this build's environment names (``CCACHE_DIR``, ``SCCACHE_DIR``),
+    as given: the image and the pipeline keep them in the checkout (``/workspace/.ccache``,
+    ``/workspace/.sccache``), where they are the tool's outputs, not source. Pure."""
+    return [Path(build_env[name]) for name in ("CCACHE_DIR", "SCCACHE_DIR") if build_env.get(name)]
+
+
 def user_rust_wrapper(env: Mapping[str, str]) -> str | None:
     """The rustc wrapper the user set (``RUSTC_WRAPPER``, else ``CARGO_BUILD_RUSTC_WRAPPER``), or None."""
     return env.get("RUSTC_WRAPPER") or env.get("CARGO_BUILD_RUSTC_WRAPPER") or None

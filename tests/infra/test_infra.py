@@ -382,3 +382,20 @@ def test_logic_in_a_run_step_is_not_allowed() -> None:
 
 def test_yaml_reads_on_as_a_key_not_a_boolean() -> None:
     assert lp.load_yaml("on:\n  push: {}\nyes: no\nx: true\n") == {"on": {"push": {}}, "yes": "no", "x": True}
+
+
+def test_rust_crates_are_cached_in_the_image_and_the_pipeline(workflow: lp.Doc, dockerfile_text: str) -> None:
+    """Issue 12: sccache (pinned) in the image with its directory in the workspace; the Linux jobs' cache
+    steps keep .sccache beside .ccache and the build in the image is told where; Windows' .sccache (C/C++
+    and Rust through sccache) is keyed by the Cargo manifests too."""
+    assert '"sccache==${SCCACHE_VERSION}"' in dockerfile_text
+    assert "SCCACHE_DIR=/workspace/.sccache" in dockerfile_text
+    docker = lp.with_(lp._docker_build_step(workflow))
+    assert "SCCACHE_VERSION=${{ env.SCCACHE_VERSION }}" in lp.lines_of(docker.get("build-args"))
+    for name in ("wheel-linux", "wheel-cuda", "wheel-windows"):
+        steps = lp.steps_using(lp.job(workflow, name), "actions/cache")
+        paths = " ".join(str(lp.with_(s).get("path", "")) for s in steps)
+        keys = " ".join(str(lp.with_(s).get("key", "")) for s in steps)
+        assert "mlc-llm/.sccache" in paths and "Cargo.toml" in keys, name
+    for name in ("wheel-linux", "wheel-cuda"):
+        assert "-e SCCACHE_DIR=/workspace/.sccache" in str(lp.job(workflow, name)), name

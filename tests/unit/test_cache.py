@@ -411,3 +411,9 @@ def test_sccache_stats_count_rust_remote_hits() -> None:
     assert cache.parse_sccache_stats(text) == cache.Stats(2, 0, 2, 5, 1, 5)
     local = json.dumps({"stats": {"cache_hits": {"counts": {"Rust": 5}}}, "cache_location": "Local disk: /c"})
     assert cache.parse_sccache_stats(local).rust_remote_hits == 0
+
+
+def test_local_dirs_are_outputs_not_source() -> None:
+    env = {"CCACHE_DIR": "/workspace/.ccache", "SCCACHE_DIR": "/workspace/.sccache", "SCCACHE_BUCKET": "b"}
+    assert cache.local_dirs(env) == [Path("/workspace/.ccache"), Path("/workspace/.sccache")]
+    assert cache.local_dirs({}) == []

@@ -529,7 +529,12 @@ def build(
                 "commit_time": workspace.git_commit_time(ws.root, env),
             },
             "submodules": _submodules(ws.root, env),
-            "tree": _tree(ws.root, env, console, outputs=[build_dir, dist, _cargo_target(ws.root, build_env)]),
+            "tree": _tree(
+                ws.root,
+                env,
+                console,
+                outputs=[build_dir, dist, _cargo_target(ws.root, build_env), *cache.local_dirs(build_env)],
+            ),
             "cargo": _cargo(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
             "tool_versions": {
                 **tools.versions(
