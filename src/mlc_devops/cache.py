@@ -241,8 +241,10 @@ def rust_wrapper(
     wrapper of their own (``RUSTC_WRAPPER``, ``CARGO_BUILD_RUSTC_WRAPPER``: theirs wins), when
     sccache is missing, or when sccache cannot use ``remote``'s scheme (:data:`RUST_SCHEMES`; a
     ``file://`` share becomes sccache's local directory in it). With ``--cache sccache`` it is the
-    launcher itself. Facts: ccache does not wrap rustc (its documentation lists C, C++, CUDA and
-    assembler only); sccache caches rustc (its README, "Rust").
+    launcher itself. Facts: ccache's manual lists the languages it caches (C, C++, Objective-C/C++,
+    CUDA, assembler), not Rust; sccache's README caches rustc; measured with sccache 0.16 and cargo
+    1.95 (tests/integration/test_cache_local.py): release builds of workspace members and path
+    dependencies are cached, dev-profile ones only with ``CARGO_INCREMENTAL=0``.
     """
     if launcher.kind == "none" or user_rust_wrapper(env):
         return None
