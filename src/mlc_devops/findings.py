@@ -21,6 +21,7 @@ DUPLICATE = "duplicate-payload"
 VERSION_MISMATCH = "version-mismatch"
 UNDECLARED_PAIRING = "undeclared-pairing"
 OUTSIDE_SEARCH_PATH = "outside-search-path"
+FOREIGN_RUNPATH = "foreign-runpath"
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,26 @@ def static_module_version(sources: Mapping[str, str], package: str) -> tuple[str
             if path in sources and (found := literal_version(sources[path])) is not None:
                 return found, path
     return None
+
+
+def foreign_runpaths(search_paths: Mapping[str, Iterable[str]]) -> list[Finding]:
+    """RUNPATH/RPATH entries that name no place inside the wheel (an absolute build-tree path).
+
+    ``search_paths``: library path -> its entries as written. Measured on upstream
+    34497eae's legacy wheel (2024): libmlc_llm_module.so carries the absolute path of
+    the build machine's ``build/tvm``, which leaks that path and makes the loader
+    look there on every user's machine.
+    """
+    out = []
+    for library, entries in sorted(search_paths.items()):
+        foreign = [e for e in entries if not e.startswith(("$ORIGIN", "${ORIGIN}", "@loader_path", "@rpath"))]
+        if foreign:
+            out.append(
+                Finding(
+                    FOREIGN_RUNPATH,
+                    f"{library} has RUNPATH/RPATH entries outside the wheel ({', '.join(foreign)}): the build "
+                    "machine's paths, searched on every user's machine",
+                    {"library": library, "entries": foreign},
+                )
+            )
+    return out

@@ -366,6 +366,7 @@ def validate(
         static = findings.static_module_version(python_sources(wheel, package), package)
         version = (static[0], static[1]) if static else (None, "")
     found_findings = findings.duplicates((lib.path, lib.sha256, lib.size) for lib in info.libraries)
+    found_findings += findings.foreign_runpaths({lib.path: lib.search_path for lib in libraries})
     mismatch = findings.version_mismatch(info.version, version[0], version[1])
     if mismatch is not None:
         found_findings.append(mismatch)

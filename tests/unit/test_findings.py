@@ -43,3 +43,15 @@ def test_upstreams_version_is_read_through_its_libinfo_import() -> None:
     direct = {"pkg/__init__.py": "__version__: str = '2.0'\n"}
     assert findings.static_module_version(direct, "pkg") == ("2.0", "pkg/__init__.py")
     assert findings.static_module_version({"pkg/__init__.py": "__version__ = compute()\n"}, "pkg") is None
+
+
+def test_runpath_entries_outside_the_wheel_are_a_finding() -> None:
+    found = findings.foreign_runpaths(
+        {
+            "mlc_llm/libmlc_llm_module.so": ("/home/ci/mlc-llm/build/tvm",),
+            "mlc_llm/libmlc_llm.so": ("$ORIGIN", "${ORIGIN}/../lib"),
+        }
+    )
+    assert [f.data["library"] for f in found] == ["mlc_llm/libmlc_llm_module.so"]
+    assert found[0].kind == "foreign-runpath"
+    assert "(/home/ci/mlc-llm/build/tvm)" in found[0].message
