@@ -7,7 +7,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -182,6 +182,24 @@ def missing_module_error(module: str, info: wheelinfo.WheelInfo, installed: list
     )
 
 
+def dependency_lines(present: list[str], libraries: list[str], from_dependencies: list[str]) -> list[str]:
+    """What the import loaded from other packages, for people. Pure.
+
+    One line with the count, and one for each library of the same name as one the
+    wheel ships but that came from elsewhere (upstream with apache-tvm: the
+    process runs apache-tvm's libtvm_runtime.so, not the wheel's).
+    """
+    if not from_dependencies:
+        return []
+    out = [f"loaded by the import from its dependencies: {len(from_dependencies)} libraries (--json lists them)"]
+    ours = {PurePosixPath(p).name: p for p in libraries if p not in present}
+    for path in from_dependencies:
+        name = PurePosixPath(path).name
+        if name in ours:
+            out.append(f"{name}: the process uses {path} from a dependency, not the wheel's {ours[name]}")
+    return out
+
+
 def _pip_progress(console: Console) -> Any:
     """Show pip's progress lines (what it collects and installs) while it works."""
 
@@ -226,8 +244,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"finder: {name} -> {where}")
         for path in data.get("present", []):
             print(f"loaded by the import: {path}")
-        for path in data.get("from_dependencies", []):
-            print(f"loaded by the import, from a dependency: {path}")
+        for line in dependency_lines(
+            data.get("present", []), data.get("libraries", []), data.get("from_dependencies", [])
+        ):
+            print(line)
         for finding in data["findings"]:
             console.warn(f"finding: {finding['message']}")
         if "tokenizer" in data:

@@ -74,6 +74,7 @@ def main(argv: list[str]) -> int:
     in_process = libs.under(libs.site_dir())
     out["present"] = [p for p in spec["libraries"] if p in in_process]
     out["from_dependencies"] = [p for p in in_process if p not in spec["libraries"]]
+    out["libraries"] = spec["libraries"]
     if spec.get("tokenizer"):
         text = spec["text"]
         try:
