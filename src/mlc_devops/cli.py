@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "checksums": "write or check SHA256SUMS (sha256sum -c format)",
     "release": "assemble a release directory: wheels, SBOMs, provenance, signatures, SHA256SUMS",
     "lint": "run every linter exactly as the CI lint job does (mlc-devops lint --list)",
+    "pipeline": "run .github/workflows/ci.yml under act, offline, for a push, pull request or tag",
 }
 
 

@@ -1,0 +1,77 @@
+"""``mlc-devops pipeline run``: the CI workflow under act, on this machine, offline (docs/pipeline.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlc_devops import pipeline
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="pipeline_action", metavar="run")
+    sub.required = True
+    run = sub.add_parser("run", help="run one event through .github/workflows/ci.yml under act")
+    run.add_argument(
+        "--event", required=True, choices=pipeline.EVENTS, help="push to main, a pull request, or a v* tag"
+    )
+    run.add_argument("--repo", type=Path, help="the mlc-devops checkout (default: the one around this folder)")
+    run.add_argument("--workflow", type=Path, help="run this file as ci.yml instead (e.g. a deliberately broken copy)")
+    run.add_argument(
+        "--work-dir", type=Path, help="where the run's copies, artifacts and log go (default: a new temp dir)"
+    )
+    run.add_argument("--job", "-j", action="append", default=[], help="run only this job (act -j), repeatable")
+    run.add_argument(
+        "--pytest-args",
+        default="tests/unit/test_cli.py",
+        help="PYTEST_ADDOPTS for the test job (default: a small subset; the command line's -m still applies)",
+    )
+    run.add_argument("--timeout", type=float, default=3600.0, help="seconds act may run (default 3600)")
+
+
+def print_report(result: pipeline.RunResult) -> None:
+    out = sys.stdout
+    print(f"event {result.event} ({result.ref}): act exit {result.rc}, {result.seconds:.0f} s", file=out)
+    for job in result.jobs:
+        print(f"  {job.name:<14} {job.result:<8} {job.seconds:6.0f} s", file=out)
+        for key, value in job.outputs.items():
+            print(f"      output {key} = {value}", file=out)
+        for name in job.artifacts_up:
+            print(f"      uploaded artifact {name}", file=out)
+        for name in job.artifacts_down:
+            print(f"      downloaded artifact {name}", file=out)
+        for step in job.steps:
+            if step["result"] != "success":
+                print(f"      step {step['step']}: {step['result']}", file=out)
+    for name, why in result.not_runnable.items():
+        print(f"  {name:<14} not runnable here ({why})", file=out)
+    for change in result.changes:
+        print(f"  workflow change: {change}", file=out)
+    if result.release_dir is not None:
+        print(f"  release: {result.release_dir}: {result.release_check}", file=out)
+    print(f"  log: {result.log}", file=out)
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    repo = pipeline.repo_root(args.repo)
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix=f"mlc-pipeline-{args.event}-"))
+    result = pipeline.run_pipeline(
+        args.event,
+        repo,
+        work.resolve(),
+        env,
+        workflow=args.workflow.resolve() if args.workflow else None,
+        jobs=args.job,
+        pytest_args=args.pytest_args,
+        timeout=args.timeout,
+        progress=None if args.json else (lambda m: print(f"pipeline: {m}", file=sys.stderr, flush=True)),
+    )
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        print_report(result)
+    return 0 if result.rc == 0 else 1
