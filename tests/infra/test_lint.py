@@ -44,19 +44,6 @@ def needs_linters(*names: str) -> pytest.MarkDecorator:
 # --------------------------------------------------------------------------
 
 
-def test_the_linters_in_order() -> None:
-    assert lint_tools.LINTER_NAMES == (
-        "ruff",
-        "mypy",
-        "hadolint",
-        "shellcheck",
-        "actionlint",
-        "zizmor",
-        "yamllint",
-        "pipeline",
-    )
-
-
 def test_each_linter_comes_from_the_lint_extra() -> None:
     """The table's PyPI distributions are exactly what `pip install 'mlc-devops[lint]'` installs."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

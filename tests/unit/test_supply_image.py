@@ -172,10 +172,6 @@ def test_collect_errors() -> None:
         image.collect("--privileged", {}, runner=FakeDocker())
 
 
-def test_probe_is_valid_python() -> None:
-    compile(image.PROBE, "<probe>", "exec")
-
-
 def test_cli_image_sbom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(run_mod, "run", FakeDocker())
     out = tmp_path / "image.cdx.json"
