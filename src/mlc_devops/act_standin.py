@@ -268,7 +268,7 @@ def upload_artifact() -> int:
             "workflowJobRunBackendId": job_id,
             "name": name,
             "size": str(len(data)),
-            "hash": {"value": "sha256:" + digest},
+            "hash": "sha256:" + digest,  # a google.protobuf.StringValue: a plain string in JSON
         },
     )
     listing = ", ".join(os.path.relpath(f, root) for f in files)
