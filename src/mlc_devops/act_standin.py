@@ -154,6 +154,14 @@ def checkout() -> int:
     if inp("submodules") in ("true", "recursive") and (dest / ".gitmodules").exists():
         git("submodule", "update", "--init", "--recursive", cwd=dest)
     commit = git("rev-parse", "HEAD", cwd=dest)
+    if os.geteuid() == 0:
+        # act's job runs as root; GitHub's runner user (UID 1001) owns its checkouts, and the
+        # build image's entrypoint runs as the workspace's owner (it refuses a root-owned one).
+        uid = int(os.environ.get("ACT_RUNNER_UID", "1001"))
+        for folder, _dirs, names in os.walk(dest):
+            for item in [folder, *(os.path.join(folder, n) for n in names)]:  # noqa: PTH118
+                os.lchown(item, uid, uid)
+        say(f"checkout: {dest} owned by UID {uid}, as the runner user owns checkouts on GitHub")
     say(f"checkout: {repository} cloned from the local copy {source} at {chosen or 'HEAD'} ({commit}) into {dest}")
     set_output("commit", commit)
     set_output("ref", chosen)
