@@ -229,13 +229,21 @@ def load_check(
                     offline=offline,
                     index_url=index_url,
                     find_links=find_links,
+                    pip=venv.pip_for(python),
                 ),
                 env=clean,
                 what="pip install (the packages that provide the wheel's libraries, with their dependencies)",
                 error=ValidationFailed,
             )
         run_mod.run(
-            venv.install_command(str(python), [str(wheel.resolve())], offline=True, index_url=None, no_deps=True),
+            venv.install_command(
+                str(python),
+                [str(wheel.resolve())],
+                offline=True,
+                index_url=None,
+                no_deps=True,
+                pip=venv.pip_for(python),
+            ),
             env=clean,
             what="pip install (validation environment)",
             error=ValidationFailed,

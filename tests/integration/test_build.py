@@ -107,7 +107,7 @@ def test_smoke_accepts_the_wheel_and_round_trips_text(built: dict[str, Path], cl
     assert data["ok"] is True
     # the import loads the runtime and the package's first libmlc_llm; the smoke never loads a second copy
     assert data["present"] == ["mlc_llm/lib/libtvm_runtime.so", "mlc_llm/libmlc_llm.so"]
-    assert data["from_dependencies"] == ["tvm_ffi/lib/libtvm_ffi.so"]
+    assert data["from_dependencies"] == ["tvm_ffi_standin/lib/libtvm_ffi.so"]
     assert data["finder"]["tvm_runtime"].endswith("mlc_llm/lib/libtvm_runtime.so")
     assert data["tokenizer"]["round_trip"] is True
     assert [f["kind"] for f in data["findings"]] == ["version-mismatch"]
@@ -117,7 +117,7 @@ def test_smoke_offline_installs_the_wheel_alone(built: dict[str, Path], cli, ffi
     alone = cli("smoke", str(built["wheel"]), "--offline")
     assert alone.returncode == 1
     assert alone.stderr.strip().splitlines()[-1] == (
-        "mlc-devops smoke: error: import mlc_llm needs tvm_ffi, from the declared dependency mlc-standin-tvm-ffi, "
+        "mlc-devops smoke: error: import mlc_llm needs tvm_ffi_standin, from the declared dependency mlc-standin-tvm-ffi, "
         "which is not installed (it was installed with --offline, alone): "
         "pass --with mlc-standin-tvm-ffi (a wheel file, with --offline)"
     )

@@ -95,7 +95,7 @@ def smoke(
             if not offline and info.requires_dist:
                 console.say(f"    ({len(info.requires_dist)} declared dependencies; pip's cache is reused)")
             # Where pip keeps downloaded and built wheels between smoke runs (issue 12: upstream's are GBs).
-            cache_dir = run_mod.run([str(interpreter), "-m", "pip", "cache", "dir"], env=venv_env, check=False)
+            cache_dir = run_mod.run([*venv.pip_for(interpreter), "cache", "dir"], env=venv_env, check=False)
             where = cache_dir.output.strip().splitlines()[-1:] if cache_dir.returncode == 0 else []
             console.say(f"    pip's cache: {where[0]}" if where else "    pip's cache: off (PIP_NO_CACHE_DIR)")
             run_mod.run(
@@ -106,6 +106,7 @@ def smoke(
                     index_url=index_url,
                     no_deps=offline,
                     find_links=find_links,
+                    pip=venv.pip_for(interpreter),
                 ),
                 env=venv_env,
                 what="pip install",

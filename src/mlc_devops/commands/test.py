@@ -81,6 +81,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     offline=args.offline,
                     index_url=None,
                     find_links=opts.find_links,
+                    pip=venv.pip_for(interpreter),
                 ),
                 env=venv_env,
                 what="pip install",

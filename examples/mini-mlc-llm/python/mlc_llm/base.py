@@ -3,9 +3,9 @@ import ctypes
 import os
 import sys
 
-# Like upstream (through tvm): tvm_ffi loads libtvm_ffi, which libtvm_runtime
+# Like upstream (through tvm): tvm_ffi(_standin) loads libtvm_ffi, which libtvm_runtime
 # and libmlc_llm NEED and which this wheel does not ship.
-import tvm_ffi  # noqa: F401
+import tvm_ffi_standin  # noqa: F401
 
 from . import libinfo
 

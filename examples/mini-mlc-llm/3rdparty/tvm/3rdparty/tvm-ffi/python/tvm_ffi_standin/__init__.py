@@ -1,4 +1,4 @@
-"""STAND-IN for apache-tvm-ffi's ``tvm_ffi`` package.
+"""STAND-IN for apache-tvm-ffi's ``tvm_ffi`` package (named apart, so the two never clash).
 
 Importing it loads ``lib/libtvm_ffi`` into the process, as the real package
 does, so that libraries which NEED it (libtvm_runtime, libmlc_llm) resolve it.
