@@ -965,10 +965,12 @@ def check_wheel_windows(doc: Doc) -> list[str]:
 # actions/runner-images (images/windows/*.md, "Visual Studio Enterprise").
 # windows-latest moved to Visual Studio 2026 in June 2026: a "-latest" label
 # names no fixed Visual Studio, so a job that names a generator pins its image.
+# The Visual Studio generator of each pinned Windows runner image. windows-2025 (windows-latest)
+# carries Visual Studio 2026 since June 2026 (GitHub's runner-images announcement, as issue 15
+# reports it); windows-2022 carries Visual Studio 2022.
 RUNNER_GENERATORS: Mapping[str, str] = {
     "windows-2022": "Visual Studio 17 2022",
-    "windows-2025": "Visual Studio 17 2022",
-    "windows-2025-vs2026": "Visual Studio 18 2026",
+    "windows-2025": "Visual Studio 18 2026",
 }
 
 
@@ -998,7 +1000,7 @@ def check_runner_image(doc: Doc, images: Mapping[str, str] = RUNNER_GENERATORS) 
         if label.endswith("-latest") or "${{" in label:
             problems.append(
                 f"{name} names CMAKE_GENERATOR {sorted(named)} but runs on {label!r}: pin the runner image "
-                "(e.g. windows-2025) with it, or name no generator"
+                "(e.g. windows-2022) with it, or name no generator"
             )
             continue
         for generator in sorted(named):

@@ -367,7 +367,7 @@ WORKFLOW_CASES = [
     Case(
         "generator on a moving runner image",
         "workflow",
-        "    runs-on: windows-2025\n",
+        "    runs-on: windows-2022\n",
         "    runs-on: windows-latest\n",
         on_workflow(lp.check_runner_image),
         "pin the runner image",
@@ -378,7 +378,7 @@ WORKFLOW_CASES = [
         "CMAKE_GENERATOR: Visual Studio 17 2022",
         "CMAKE_GENERATOR: Visual Studio 18 2026",
         on_workflow(lp.check_runner_image),
-        "windows-2025 carries 'Visual Studio 17 2022'",
+        "windows-2022 carries 'Visual Studio 17 2022'",
         count=2,
     ),
     Case(
@@ -847,8 +847,8 @@ WORKFLOW_CASES = [
     Case(
         "secret at job level",
         "workflow",
-        "    runs-on: windows-2025\n",
-        "    runs-on: windows-2025\n    env:\n      AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}\n",
+        "    runs-on: windows-2022\n",
+        "    runs-on: windows-2022\n    env:\n      AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}\n",
         on_workflow(lp.check_secrets),
         "jobs.wheel-windows.env.AWS_ACCESS_KEY_ID",
     ),
