@@ -26,6 +26,8 @@ class DynamicInfo:
     needed: tuple[str, ...]
     rpath: tuple[str, ...]
     runpath: tuple[str, ...]
+    # Symbol versions needed, per library: (("libc.so.6", ("GLIBC_2.2.5", "GLIBC_2.39")), ...).
+    version_needs: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def search_path(self) -> tuple[str, ...]:
@@ -53,14 +55,20 @@ def read_dynamic(data: bytes) -> DynamicInfo | None:
     from elftools.common.exceptions import ELFError  # noqa: PLC0415 - only on the ELF path
     from elftools.elf.dynamic import DynamicSection  # noqa: PLC0415
     from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+    from elftools.elf.gnuversions import GNUVerNeedSection  # noqa: PLC0415
 
     soname: str | None = None
     needed: list[str] = []
     rpath: tuple[str, ...] = ()
     runpath: tuple[str, ...] = ()
+    needs: list[tuple[str, tuple[str, ...]]] = []
     try:
         elf = ELFFile(io.BytesIO(data))
         for section in elf.iter_sections():
+            if isinstance(section, GNUVerNeedSection):
+                for verneed, auxiliaries in section.iter_versions():
+                    needs.append((str(verneed.name), tuple(str(a.name) for a in auxiliaries)))
+                continue
             if not isinstance(section, DynamicSection):
                 continue
             for tag in section.iter_tags():
@@ -78,4 +86,19 @@ def read_dynamic(data: bytes) -> DynamicInfo | None:
                     runpath = _split(value)
     except (ELFError, OSError, ValueError) as exc:
         raise ValueError(f"not a readable ELF file: {exc}") from None
-    return DynamicInfo(soname, tuple(needed), rpath, runpath)
+    return DynamicInfo(soname, tuple(needed), rpath, runpath, tuple(needs))
+
+
+def glibc_floor(version_needs: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[int, ...] | None:
+    """The newest ``GLIBC_x.y`` a library asks of libc.so.6: the oldest glibc that can load it. Pure.
+
+    ``version_needs`` as :attr:`DynamicInfo.version_needs`; None when it asks for none.
+    """
+    found = [
+        tuple(int(p) for p in name[len("GLIBC_") :].split("."))
+        for library, names in version_needs
+        if library.startswith("libc.so")
+        for name in names
+        if name.startswith("GLIBC_") and name[len("GLIBC_") :].replace(".", "").isdigit()
+    ]
+    return max(found) if found else None

@@ -164,3 +164,29 @@ def foreign_runpaths(search_paths: Mapping[str, Iterable[str]]) -> list[Finding]
                 )
             )
     return out
+
+
+# manylinux2014's glibc: every maintained distribution has it, so a floor at or below it goes unsaid.
+QUIET_GLIBC = (2, 17)
+
+
+def glibc_note(floors: Mapping[str, tuple[int, ...]], platform_tags: Iterable[str]) -> str | None:
+    """What glibc a wheel tagged plain ``linux_*`` needs, for people (the tag promises nothing). Pure.
+
+    ``floors``: library path -> the newest GLIBC version it needs. Measured 2026-11-29: upstream's
+    wheel built in an image on Debian trixie needs GLIBC_2.39 (pidfd_spawnp), so it does not load
+    on Debian 12 (glibc 2.36), and its linux_x86_64 tag says nothing of it. A manylinux tag states
+    its floor itself (auditwheel checked it): None then, without floors, and at or below 2.17.
+    """
+    plain = [t for t in platform_tags if t.rsplit("-", 1)[-1].startswith("linux_")]
+    if not floors or not plain:
+        return None
+    newest = max(floors.values())
+    if newest <= QUIET_GLIBC:
+        return None
+    libraries = sorted(p for p, v in floors.items() if v == newest)
+    text = ".".join(str(v) for v in newest)
+    return (
+        f"the wheel needs glibc >= {text} ({', '.join(libraries)}), which its linux tag does not say: "
+        "it does not load where glibc is older (build on an older base, or --repair for a manylinux tag)"
+    )

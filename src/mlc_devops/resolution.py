@@ -64,6 +64,7 @@ class Library:
     soname: str | None
     needed: tuple[str, ...]
     search_path: tuple[str, ...]  # RUNPATH, else RPATH, as written
+    glibc: tuple[int, ...] | None = None  # the newest GLIBC_x.y it needs of libc.so.6
 
 
 @dataclass(frozen=True)

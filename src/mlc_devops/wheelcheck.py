@@ -90,7 +90,11 @@ def elf_libraries(wheel: Path, members: Iterable[str]) -> list[resolution.Librar
             except ValueError as exc:
                 raise ValidationFailed(f"{member} in {wheel.name} is {exc}") from None
             if info is not None:
-                out.append(resolution.Library(member, info.soname, info.needed, info.search_path))
+                out.append(
+                    resolution.Library(
+                        member, info.soname, info.needed, info.search_path, elf.glibc_floor(info.version_needs)
+                    )
+                )
     return out
 
 
@@ -375,6 +379,10 @@ def validate(
         version = (static[0], static[1]) if static else (None, "")
     found_findings = findings.duplicates((lib.path, lib.sha256, lib.size) for lib in info.libraries)
     found_findings += findings.foreign_runpaths({lib.path: lib.search_path for lib in libraries})
+    floors = {lib.path: lib.glibc for lib in libraries if lib.glibc}
+    glibc_line = findings.glibc_note(floors, facts.tags)
+    if glibc_line is not None:
+        notes.append(glibc_line)
     mismatch = findings.version_mismatch(info.version, version[0], version[1])
     if mismatch is not None:
         found_findings.append(mismatch)
@@ -401,6 +409,7 @@ def validate(
         "loaded": sorted(loaded),
         "package": package,
         "module_version": version[0],
+        "glibc": ".".join(str(v) for v in max(floors.values())) if floors else None,
         "resolution": [r.as_dict() for r in resolved],
         "providers": [
             {"name": p.name, "version": p.version, "declared": p.declared, "libraries": sorted(p.libraries)}

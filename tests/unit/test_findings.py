@@ -55,3 +55,12 @@ def test_runpath_entries_outside_the_wheel_are_a_finding() -> None:
     assert [f.data["library"] for f in found] == ["mlc_llm/libmlc_llm_module.so"]
     assert found[0].kind == "foreign-runpath"
     assert "(/home/ci/mlc-llm/build/tvm)" in found[0].message
+
+
+def test_a_plain_linux_wheel_says_which_glibc_it_needs() -> None:
+    floors = {"mlc_llm/lib/libmlc_llm.so": (2, 39), "mlc_llm/lib/libtvm_runtime.so": (2, 38)}
+    line = findings.glibc_note(floors, ["py3-none-linux_x86_64"])
+    assert line is not None
+    assert line.startswith("the wheel needs glibc >= 2.39 (mlc_llm/lib/libmlc_llm.so), which its linux tag does not")
+    assert findings.glibc_note(floors, ["py3-none-manylinux_2_28_x86_64"]) is None
+    assert findings.glibc_note({}, ["py3-none-linux_x86_64"]) is None

@@ -128,3 +128,11 @@ def test_summary_groups_the_libraries_that_need_one_thing_from_one_place() -> No
         "libtvm_runtime.so (needed by mlc_llm/libmlc_llm.so): in the wheel at mlc_llm/lib/libtvm_runtime.so, "
         "outside the library's search path; it loads only after that file is loaded",
     ]
+
+
+def test_glibc_floor_from_version_needs() -> None:
+    from mlc_devops import elf
+
+    needs = (("libc.so.6", ("GLIBC_2.2.5", "GLIBC_2.39", "GLIBC_2.38")), ("libstdc++.so.6", ("GLIBCXX_3.4.32",)))
+    assert elf.glibc_floor(needs) == (2, 39)
+    assert elf.glibc_floor((("libm.so.6", ("GLIBC_2.29",)),)) is None

@@ -553,7 +553,16 @@ def build(
             "cmake_floor": {"version": workspace.version_text(floor), "file": floor_file},
             "validation": {
                 k: info[k]
-                for k in ("package", "module_version", "loaded", "resolution", "providers", "findings", "notes")
+                for k in (
+                    "package",
+                    "module_version",
+                    "glibc",
+                    "loaded",
+                    "resolution",
+                    "providers",
+                    "findings",
+                    "notes",
+                )
             },
             "compiler_cache": cache.report(
                 wiring,
