@@ -93,11 +93,15 @@ def smoke(
             requirements = [str(wheel.resolve()), *(with_packages or [])]
             console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
             if not offline and info.requires_dist:
-                console.say(f"    ({len(info.requires_dist)} declared dependencies; pip's cache is reused)")
+                console.say(f"    ({len(info.requires_dist)} declared dependencies)")
             # Where pip keeps downloaded and built wheels between smoke runs (issue 12: upstream's are GBs).
             cache_dir = run_mod.run([*venv.pip_for(interpreter), "cache", "dir"], env=venv_env, check=False)
             where = cache_dir.output.strip().splitlines()[-1:] if cache_dir.returncode == 0 else []
-            console.say(f"    pip's cache: {where[0]}" if where else "    pip's cache: off (PIP_NO_CACHE_DIR)")
+            console.say(
+                f"    pip's cache, reused between runs: {where[0]}"
+                if where
+                else "    pip's cache: off (PIP_NO_CACHE_DIR)"
+            )
             run_mod.run(
                 venv.install_command(
                     str(interpreter),
