@@ -7,7 +7,12 @@ tags, where ci.yml asks for a cold build.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -57,19 +62,59 @@ def test_tag_runs_through_release(tmp_path: Path, engine_env: dict[str, str]) ->
     assert result.release_check.endswith("match SHA256SUMS"), result.release_check
     (wheel,) = result.release_dir.glob("mlc_llm-*.whl")
     assert (result.release_dir / (wheel.name + ".sigstore.json")).is_file()
-    # The wheel is the one wheel-linux built in the image the docker job built.
-    image = by_name(result)["docker"].outputs["image"]
-    report = json.loads(next(result.release_dir.glob("*.build.json")).read_text())
-    assert image.split(":")[-1] in json.dumps(report) or report, report
+    # The wheel is the one wheel-linux built in the image the docker job built, handed on as an artifact.
+    jobs = by_name(result)
+    assert jobs["docker"].outputs["image"].startswith(f"ghcr.io/{pipeline.REPOSITORY}:sha-")
+    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux"]
+    assert "wheel-linux" in jobs["release"].artifacts_down
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    lines = [
+        json.loads(ln) for f in result.release_dir.glob("*.intoto.jsonl") for ln in f.read_text().splitlines() if ln
+    ]
+    # A DSSE envelope carries the statement base64-encoded; a bare statement is itself.
+    statements = [json.loads(base64.b64decode(x["payload"])) if "payload" in x else x for x in lines]
+    subjects = [s for st in statements for s in st.get("subject", [])]
+    assert {"name": wheel.name, "digest": {"sha256": digest}} in subjects, subjects
     with zipfile.ZipFile(wheel) as archive:
         assert any(n.endswith(".so") for n in archive.namelist())
 
 
+UPLOAD_WHEEL_LINUX = """      - uses: actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0
+        with:
+          name: wheel-linux
+"""
+
+
+def static_checks_pass(workflow_text: str, root: Path) -> None:
+    """`mlc-devops lint`'s workflow checks (actionlint, zizmor, yamllint, the policy) pass on a copy of .github."""
+    shutil.copytree(REPO / ".github", root / ".github")
+    shutil.copy2(REPO / ".yamllint.yml", root / ".yamllint.yml")
+    (root / ".github" / "workflows" / "ci.yml").write_text(workflow_text, encoding="utf-8")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlc_devops",
+            "lint",
+            "--root",
+            str(root),
+            "--only",
+            "actionlint,zizmor,yamllint,pipeline",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_broken_workflow_fails_where_static_checks_pass(tmp_path: Path, engine_env: dict[str, str]) -> None:
-    """A misspelled job output and a missing upload pass `mlc-devops lint`'s static checks, not the run."""
+    """A misspelled job output passes `mlc-devops lint`'s static checks, not the run."""
     text = (REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
     broken = text.replace("image: ${{ steps.sha-tag.outputs.tags }}", "image: ${{ steps.sha-tag.outputs.tag }}", 1)
     assert broken != text
+    static_checks_pass(broken, tmp_path / "lint")
     workflow = tmp_path / "ci.yml"
     workflow.write_text(broken, encoding="utf-8")
     result = run("push", tmp_path / "run", engine_env, workflow=workflow, jobs=["smoke-linux"])
@@ -78,3 +123,20 @@ def test_broken_workflow_fails_where_static_checks_pass(tmp_path: Path, engine_e
     assert jobs["docker"].result == "success"
     assert jobs["docker"].outputs["image"] == ""
     assert jobs["wheel-linux"].result == "failure"
+
+
+def test_a_missing_upload_fails_the_job_that_downloads(tmp_path: Path, engine_env: dict[str, str]) -> None:
+    """wheel-linux without its upload passes the static checks; smoke-linux, which downloads it, fails."""
+    text = (REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    start = text.index(UPLOAD_WHEEL_LINUX)
+    end = text.index("if-no-files-found: error\n", start) + len("if-no-files-found: error\n")
+    broken = text[:start] + text[end:]
+    static_checks_pass(broken, tmp_path / "lint")
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(broken, encoding="utf-8")
+    result = run("push", tmp_path / "run", engine_env, workflow=workflow, jobs=["smoke-linux"])
+    assert result.rc != 0
+    jobs = by_name(result)
+    assert jobs["wheel-linux"].result == "success"
+    assert jobs["wheel-linux"].artifacts_up == []
+    assert jobs["smoke-linux"].result == "failure"
