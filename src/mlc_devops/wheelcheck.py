@@ -164,14 +164,29 @@ def interpret_load(
     return failures, notes
 
 
-def preloads(libraries: Sequence[resolution.Library], members: Iterable[str]) -> dict[str, list[str]]:
-    """For each library, the wheel's files it NEEDs from outside its search path, to load before it.
+def preloads(
+    libraries: Sequence[resolution.Library],
+    members: Iterable[str],
+    providers: Sequence[resolution.Provider] = (),
+) -> dict[str, list[str]]:
+    """For each library, the files it NEEDs that the loader would not find beside it, to load before it.
 
-    Upstream's ``mlc_llm/libmlc_llm.so`` NEEDs ``libtvm_runtime.so``, which sits in
-    ``mlc_llm/lib/``, not beside it: it loads only once that one is in the process.
+    Paths are relative to site-packages: the providers' libraries first (apache-tvm-ffi's
+    ``tvm_ffi/lib/libtvm_ffi.so``), then the wheel's own from outside the library's search
+    path (upstream's ``mlc_llm/libmlc_llm.so`` NEEDs ``mlc_llm/lib/libtvm_runtime.so``).
+    Loading exactly these, by path, keeps the loader from searching a RUNPATH that names
+    the build machine's tree (upstream 34497eae's does: there it found the build's own
+    libtvm_runtime.so next to the TVM wheel's libtvm.so, and both registered the same
+    functions), and keeps apart libraries that must not meet (libtvm.so and libtvm_runtime.so).
     """
-    found = resolution.resolve(libraries, list(members), (), frozenset(), "")
+    found = resolution.resolve(libraries, list(members), providers, frozenset(), "")
+    by_name = {p.name: p for p in providers}
     out: dict[str, list[str]] = {}
+    for item in found:
+        if item.kind in (resolution.DEPENDENCY, resolution.UNDECLARED):
+            provider = by_name.get(item.where.split(" ", 1)[0])
+            if provider is not None and item.needed in provider.libraries:
+                out.setdefault(item.library, []).append(provider.libraries[item.needed])
     for item in found:
         if item.kind == resolution.WHEEL_ELSEWHERE:
             out.setdefault(item.library, []).append(item.where)
@@ -213,8 +228,8 @@ def load_check(
     and ``find_links`` (only ``find_links`` when ``offline``).
 
     One process imports the providers and the package, as users do; then every
-    library the import did not load is loaded in a process of its own (after the
-    providers and what it needs from elsewhere in the wheel), so that libraries
+    library the import did not load is loaded in a process of its own, after exactly
+    the files it needs (:func:`preloads`), so that libraries
     that are alternatives of one another never meet (upstream's libmlc_llm.so
     and libmlc_llm_module.so register the same functions and abort together).
     A byte-identical copy of a library already checked is not loaded again.
@@ -222,7 +237,7 @@ def load_check(
     """
     clean = venv.clean_env(env)
     modules = [m for p in providers for m in p.modules]
-    before = preloads(libraries, members)
+    before = preloads(libraries, members, providers)
     names = sorted(lib.path for lib in libraries) or sorted(digests)
     with venv.fresh(env) as python, tempfile.TemporaryDirectory(prefix="mlc-devops-load-") as cwd:
         if provider_files:
@@ -268,7 +283,7 @@ def load_check(
             if digests.get(path) in checked:
                 out["skipped"].append({"path": path, "reason": f"identical to {checked[digests[path]]}"})
                 continue
-            spec = {"providers": modules, "preload": before.get(path, []), "library": path}
+            spec = {"providers": [], "preload": before.get(path, []), "library": path}
             result = _probe(python, ["library", json.dumps(spec)], cwd, clean, path)
             status = result.get("status")
             if status == "failed":

@@ -136,3 +136,27 @@ def test_glibc_floor_from_version_needs() -> None:
     needs = (("libc.so.6", ("GLIBC_2.2.5", "GLIBC_2.39", "GLIBC_2.38")), ("libstdc++.so.6", ("GLIBCXX_3.4.32",)))
     assert elf.glibc_floor(needs) == (2, 39)
     assert elf.glibc_floor((("libm.so.6", ("GLIBC_2.29",)),)) is None
+
+
+def test_preloads_are_the_providers_files_then_the_wheels_own_from_elsewhere() -> None:
+    from mlc_devops import wheelcheck
+
+    # legacy 34497eae: libmlc_llm_module NEEDs libtvm.so, libmlc_llm NEEDs libtvm_runtime.so, both from
+    # the TVM wheel; loading those files first keeps the loader off a RUNPATH into the build machine's tree
+    libs = [
+        Library("mlc_llm/libmlc_llm.so", "libmlc_llm.so", ("libtvm_runtime.so",), ("/ci/mlc-llm/build/tvm",)),
+        Library("mlc_llm/libmlc_llm_module.so", "libmlc_llm_module.so", ("libtvm.so",), ("/ci/mlc-llm/build/tvm",)),
+        Library("mlc_llm/top/libx.so", "libx.so", ("libmlc_llm.so",), ("$ORIGIN",)),
+    ]
+    tvm = Provider(
+        "tvm",
+        "0.16.dev0",
+        False,
+        {"libtvm.so": "tvm/libtvm.so", "libtvm_runtime.so": "tvm/libtvm_runtime.so"},
+        ("tvm",),
+    )
+    assert wheelcheck.preloads(libs, members(libs), [tvm]) == {
+        "mlc_llm/libmlc_llm.so": ["tvm/libtvm_runtime.so"],
+        "mlc_llm/libmlc_llm_module.so": ["tvm/libtvm.so"],
+        "mlc_llm/top/libx.so": ["mlc_llm/libmlc_llm.so"],
+    }
