@@ -219,11 +219,17 @@ def cargo_target_dir(source_root: Path) -> Path:
     return source_root / CARGO_TARGET_NAME
 
 
-def local_dirs(build_env: Mapping[str, str]) -> list[Path]:
-    """The caches' local directories this build's environment names (``CCACHE_DIR``, ``SCCACHE_DIR``),
-    as given: the image and the pipeline keep them in the checkout (``/workspace/.ccache``,
-    ``/workspace/.sccache``), where they are the tool's outputs, not source. Pure."""
-    return [Path(build_env[name]) for name in ("CCACHE_DIR", "SCCACHE_DIR") if build_env.get(name)]
+# Where the image and the pipeline keep the caches, inside the checkout (docker/Dockerfile, ci.yml).
+IN_CHECKOUT_DIRS = (".ccache", ".sccache")
+
+
+def local_dirs(build_env: Mapping[str, str], source_root: Path | None = None) -> list[Path]:
+    """The caches' local directories: those this build's environment names (``CCACHE_DIR``,
+    ``SCCACHE_DIR``), as given, and the checkout's ``.ccache``/``.sccache``, where the image and the
+    pipeline keep them (``/workspace/.ccache``). They are the tool's outputs, not source: a native
+    build of a checkout the image built before finds 626 ccache files there (measured on upstream). Pure."""
+    named = [Path(build_env[name]) for name in ("CCACHE_DIR", "SCCACHE_DIR") if build_env.get(name)]
+    return named + ([source_root / d for d in IN_CHECKOUT_DIRS] if source_root is not None else [])
 
 
 def user_rust_wrapper(env: Mapping[str, str]) -> str | None:

@@ -417,3 +417,4 @@ def test_local_dirs_are_outputs_not_source() -> None:
     env = {"CCACHE_DIR": "/workspace/.ccache", "SCCACHE_DIR": "/workspace/.sccache", "SCCACHE_BUCKET": "b"}
     assert cache.local_dirs(env) == [Path("/workspace/.ccache"), Path("/workspace/.sccache")]
     assert cache.local_dirs({}) == []
+    assert cache.local_dirs({}, Path("/src/mlc-llm")) == [Path("/src/mlc-llm/.ccache"), Path("/src/mlc-llm/.sccache")]

@@ -533,7 +533,7 @@ def build(
                 ws.root,
                 env,
                 console,
-                outputs=[build_dir, dist, _cargo_target(ws.root, build_env), *cache.local_dirs(build_env)],
+                outputs=[build_dir, dist, _cargo_target(ws.root, build_env), *cache.local_dirs(build_env, ws.root)],
             ),
             "cargo": _cargo(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
             "tool_versions": {
