@@ -124,7 +124,7 @@ def test_find_locks_in_a_checkout(tmp_path: Path) -> None:
     # Not part of a build: an rlib, a crate under examples/, and cargo's target directory.
     (tmp_path / "3rdparty" / "rlib").mkdir()
     (tmp_path / "3rdparty" / "rlib" / "Cargo.toml").write_text('[package]\nname = "r"\n')
-    for skipped in ("examples/ex", "target/package/x"):
+    for skipped in ("examples/ex", "target/package/x", "3rdparty/tvm/apps/wasm-standalone/wasm-graph"):
         (tmp_path / skipped).mkdir(parents=True)
         (tmp_path / skipped / "Cargo.toml").write_text('[lib]\ncrate-type = ["staticlib"]\n')
     locks, missing = cargo.find_locks(tmp_path, LIBS)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlc_devops import workspace
 from mlc_devops.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -37,7 +38,9 @@ MANIFEST_NAME = "Cargo.toml"
 LINKED_CRATE_TYPES = frozenset({"staticlib", "cdylib"})
 # Folders no manifest of the build lives in: outputs, caches, and what a configure never enters.
 SKIP_DIRS = frozenset({".git", "build", "dist", "target", "node_modules", "__pycache__", ".venv", ".ccache"})
-NOT_BUILT_DIRS = frozenset({"examples", "example", "tests", "test", "docs", "doc", "benches", "benchmarks"})
+# What no build of MLC-LLM enters: the same folders the CMake floor leaves out, and cargo's benches.
+# Measured on upstream 34497eae: TVM's apps/wasm-standalone holds a Cargo.toml no build compiles.
+NOT_BUILT_DIRS = workspace.NOT_CONFIGURED_DIRS | {"benches"}
 # A wheel's native library that links the Rust static library, by name (see :func:`holders`).
 HOLDER_NAME = re.compile(r"(^|/)(lib)?mlc_llm[^/]*\.(so(\.[0-9.]+)?|dylib|dll|pyd)$")
 
