@@ -123,3 +123,17 @@ def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def build_wheel(ws: Path, dist: Path) -> tuple[Path, str]:
+    """``mlc-devops build`` of ``ws`` into ``dist`` in a child process; the one wheel and the build's stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    (wheel,) = dist.glob("*.whl")
+    return wheel, proc.stderr

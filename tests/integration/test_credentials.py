@@ -9,7 +9,6 @@ write is searched for the secrets, the wheel member by member.
 from __future__ import annotations
 
 import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +40,7 @@ def secrets_in(path: Path) -> list[str]:
 @pytest.fixture(scope="module", params=["remote", "insteadof"])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The stand-in built with the token in ``origin`` itself, or in a ``url.<base>.insteadOf`` rewrite of it."""
-    from standin import git, make_git_workspace
+    from standin import build_wheel, git, make_git_workspace
 
     base = tmp_path_factory.mktemp("credentials")
     ws = make_git_workspace(base)
@@ -54,16 +53,8 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     git("config", "-f", ".gitmodules", "submodule.3rdparty/tokenizers-cpp.url", SUB_URL, cwd=ws)
     git("commit", "-q", "-am", "tokenizers-cpp from a private mirror", cwd=ws)
     dist = base / "dist"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    (wheel,) = dist.glob("*.whl")
-    return {"base": base, "ws": ws, "dist": dist, "wheel": wheel, "stderr": proc.stderr}
+    wheel, stderr = build_wheel(ws, dist)
+    return {"base": base, "ws": ws, "dist": dist, "wheel": wheel, "stderr": stderr}
 
 
 def test_no_release_file_holds_the_tokens(built: dict[str, Any], cli: Cli, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ LOCK = "3rdparty/tokenizers-cpp/rust/Cargo.lock"
 def dirty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if "build" not in cli_mod.COMMANDS:
         pytest.skip("mlc-devops build is not part of this tree yet")
-    from standin import git, make_git_workspace
+    from standin import build_wheel, git, make_git_workspace
 
     base = tmp_path_factory.mktemp("dirty")
     ws = make_git_workspace(base)
@@ -40,22 +40,14 @@ def dirty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     source.write_text(source.read_text() + "\n// an edit in no commit\n")
     (ws / "3rdparty" / "tvm" / "scratch.txt").write_text("untracked in a submodule\n")
     dist = base / "dist"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    (wheel,) = dist.glob("*.whl")
+    wheel, stderr = build_wheel(ws, dist)
     keys = base / "keys" / "k"
     assert subprocess.run([sys.executable, "-m", "mlc_devops", "keygen", "-o", str(keys)], check=False).returncode == 0
     return {
         "ws": ws,
         "dist": dist,
         "wheel": wheel,
-        "stderr": proc.stderr,
+        "stderr": stderr,
         "edited": source.relative_to(ws).as_posix(),
         "commit": git("rev-parse", "HEAD", cwd=ws),
         "key": Path(f"{keys}.key"),

@@ -27,21 +27,13 @@ Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from standin import git, make_git_workspace
+    from standin import build_wheel, git, make_git_workspace
 
     base = tmp_path_factory.mktemp("supply")
     ws = make_git_workspace(base)
     git("remote", "add", "origin", ORIGIN, cwd=ws)  # as a clone of upstream has
     dist = base / "dist"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlc_devops", "build", "--source", str(ws), "--dist", str(dist)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    (wheel,) = dist.glob("*.whl")
+    wheel, _ = build_wheel(ws, dist)
     return {"base": base, "ws": ws, "dist": dist, "wheel": wheel, "commit": git("rev-parse", "HEAD", cwd=ws)}
 
 
