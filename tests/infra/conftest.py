@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from infra import contract as ct
 
 from mlc_devops import lint_pipeline as lp
 
@@ -64,13 +65,13 @@ def mutated() -> Mutate:
 
 @pytest.fixture(scope="session")
 def dockerfile_text() -> str:
-    path = ROOT / lp.DOCKERFILE
-    assert path.is_file(), f"{lp.DOCKERFILE} is missing: the image's guards cannot run without it"
+    path = ROOT / ct.DOCKERFILE
+    assert path.is_file(), f"{ct.DOCKERFILE} is missing: the image's guards cannot run without it"
     return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
 def config_cmake_text() -> str:
-    path = ROOT / lp.CONFIG_CMAKE
-    assert path.is_file(), f"{lp.CONFIG_CMAKE} is missing: the config guards cannot run without it"
+    path = ROOT / ct.CONFIG_CMAKE
+    assert path.is_file(), f"{ct.CONFIG_CMAKE} is missing: the config guards cannot run without it"
     return path.read_text(encoding="utf-8")

@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from infra import contract as ct
 
 from mlc_devops import cli
 from mlc_devops import lint_pipeline as lp
 
 
 def python_version_default(dockerfile_text: str) -> str:
-    return lp.dockerfile_args(lp.parse_dockerfile(dockerfile_text))["PYTHON_VERSION"]
+    return ct.dockerfile_args(ct.parse_dockerfile(dockerfile_text))["PYTHON_VERSION"]
 
 
 # --------------------------------------------------------------------------
@@ -28,30 +29,30 @@ def python_version_default(dockerfile_text: str) -> str:
 
 def test_dockerfile_base_image(dockerfile_text: str, workflow: lp.Doc) -> None:
     """python:<PYTHON_VERSION>-slim-bookworm, PYTHON_VERSION the workflow's pin."""
-    assert lp.check_dockerfile_base(dockerfile_text, str(workflow.data["env"]["PYTHON_VERSION"])) == []
+    assert ct.check_dockerfile_base(dockerfile_text, str(workflow.data["env"]["PYTHON_VERSION"])) == []
 
 
 def test_dockerfile_non_root_user(dockerfile_text: str) -> None:
-    assert lp.check_dockerfile_user(dockerfile_text) == []
+    assert ct.check_dockerfile_user(dockerfile_text) == []
 
 
 def test_dockerfile_oci_labels(dockerfile_text: str) -> None:
-    assert lp.check_dockerfile_labels(dockerfile_text) == []
-    labels = lp.dockerfile_labels(dockerfile_text)
+    assert ct.check_dockerfile_labels(dockerfile_text) == []
+    labels = ct.dockerfile_labels(dockerfile_text)
     assert labels["org.opencontainers.image.licenses"] == "Apache-2.0"
 
 
 def test_dockerfile_build_arguments(dockerfile_text: str, workflow: lp.Doc) -> None:
     """PYTHON_VERSION and RUST_TOOLCHAIN are build arguments defaulting to the workflow's pins."""
-    assert lp.check_dockerfile_args(dockerfile_text, workflow.data["env"]) == []
+    assert ct.check_dockerfile_args(dockerfile_text, workflow.data["env"]) == []
 
 
 def test_entrypoint_modes(dockerfile_text: str) -> None:
     """ENTRYPOINT is `mlc-devops entrypoint`; its modes are build, test, shell and pass-through."""
     from mlc_devops.commands import entrypoint
 
-    assert lp.check_dockerfile_entrypoint(dockerfile_text) == []
-    assert lp.check_entrypoint_modes(entrypoint.plan) == []
+    assert ct.check_dockerfile_entrypoint(dockerfile_text) == []
+    assert ct.check_entrypoint_modes(entrypoint.plan) == []
     assert set(entrypoint.MODES) == {"build", "test", "shell"}
 
 
@@ -59,7 +60,7 @@ def test_config_cmake_matches_the_tool(config_cmake_text: str, capsys: pytest.Ca
     """docker/config.cmake is what `mlc-devops config --preset vulkan` writes, Vulkan on."""
     assert cli.main(["config", "--preset", "vulkan"]) == 0
     expected = capsys.readouterr().out
-    assert lp.check_config_cmake(config_cmake_text, expected) == []
+    assert ct.check_config_cmake(config_cmake_text, expected) == []
     assert "set(USE_VULKAN ON)" in config_cmake_text.splitlines()
 
 

