@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Result:
     returncode: int
     output: str
     seconds: float
+    timed_out: bool = False
 
 
 def which(program: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -171,13 +173,16 @@ def run(
     error: type[MlcDevopsError] = BuildFailed,
     what: str = "",
     echo: bool = False,
+    timeout: float | None = None,
 ) -> Result:
     """Run ``args`` and return its :class:`Result`.
 
     ``capture`` collects the output (stdout and stderr merged); ``on_line`` is
     called for every line as it arrives; ``log`` receives every line. With
     ``check``, a non-zero exit raises ``error`` with the command, its exit code
-    and the tail of its output.
+    and the tail of its output. ``timeout`` (seconds) stops the whole process
+    tree when it runs longer (SIGTERM, then SIGKILL); the result then has
+    ``timed_out`` set and the exit code of the stopped child.
     """
     argv = [str(a) for a in args]
     if not argv:
@@ -213,6 +218,17 @@ def run(
         )
     except OSError as exc:
         raise PrerequisiteMissing(f"cannot start '{program}': {exc.strerror or exc}") from exc
+    expired = threading.Event()
+    watchdog: threading.Timer | None = None
+    if timeout is not None:
+
+        def _expire() -> None:
+            expired.set()
+            _stop_group(proc, signal.SIGTERM)
+
+        watchdog = threading.Timer(timeout, _expire)
+        watchdog.daemon = True
+        watchdog.start()
     try:
         stdout = proc.stdout
         if stdout is None:  # pragma: no cover - stdout is always a pipe here
@@ -233,13 +249,18 @@ def run(
         _stop_group(proc, signal.SIGTERM)
         raise
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         if proc.stdout is not None:
             proc.stdout.close()
-    result = Result(tuple(args), proc.returncode, "".join(collected), time.monotonic() - started)
+    result = Result(
+        tuple(args), proc.returncode, "".join(collected), time.monotonic() - started, timed_out=expired.is_set()
+    )
     if check and proc.returncode != 0:
         label = what or os.path.basename(program)
         shown = "".join(tail).rstrip()
-        message = f"{label} failed with exit code {proc.returncode}: {format_command(args)}"
+        ran_out = f" (stopped after its {timeout:g} s limit)" if expired.is_set() and timeout is not None else ""
+        message = f"{label} failed with exit code {proc.returncode}{ran_out}: {format_command(args)}"
         raise error(message, detail=shown)
     return result
 
