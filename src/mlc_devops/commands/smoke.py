@@ -12,7 +12,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from mlc_devops import findings, options, probes, resolution, venv, wheelcheck
+from mlc_devops import findings, modelcheck, options, probes, resolution, venv, wheelcheck
 from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
@@ -48,6 +48,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run the wheel's CUDA kernel on the GPU against a CPU reference, and report device and driver",
     )
     parser.add_argument("--gpu-elements", type=int, default=1 << 16, help="vector length for --gpu (default 65536)")
+    parser.add_argument(
+        "--model",
+        choices=modelcheck.MODEL_CHOICES,
+        help="also make a model on the spot (tiny: float32, checked against a NumPy reference; 1b: random, about "
+        "1.1 billion parameters, checked across two runs), convert, configure and compile it with upstream's "
+        "steps, and generate greedily through mlc_llm's engine",
+    )
+    parser.add_argument(
+        "--device", choices=modelcheck.DEVICE_CHOICES, default="cpu", help="device for --model (default cpu)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=modelcheck.DEFAULT_STEPS, help="greedy steps compared for --model (default 16)"
+    )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds each --model step may take before it is stopped (default 1800)",
+    )
 
 
 def smoke(
@@ -64,6 +83,8 @@ def smoke(
     gpu: bool = False,
     gpu_elements: int = 1 << 16,
     find_links: tuple[str, ...] = (),
+    model: modelcheck.Plan | None = None,
+    step_timeout: float | None = None,
 ) -> dict[str, Any]:
     """Install ``wheel`` into a clean venv, import it, ask its finder where its libraries are, round-trip text.
 
@@ -91,6 +112,8 @@ def smoke(
     with venv.fresh(env, python=python, keep=keep_venv) as interpreter:
         with console.phase("install"):
             requirements = [str(wheel.resolve()), *(with_packages or [])]
+            if model is not None:
+                requirements += modelcheck.extra_requirements(requirements, offline=offline)
             console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
             if not offline and info.requires_dist:
                 console.say(f"    ({len(info.requires_dist)} declared dependencies)")
@@ -132,6 +155,11 @@ def smoke(
                         env=venv_env,
                         check=False,
                     )
+            model_outcome = None
+            if model is not None and result.returncode == 0:
+                model_outcome = modelcheck.run(
+                    str(interpreter), venv_env, console, model, Path(cwd), timeout=step_timeout
+                )
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
     if not lines:
         raise CheckFailed(
@@ -156,6 +184,8 @@ def smoke(
         if not gpu_lines:
             raise CheckFailed("smoke --gpu: the GPU probe printed no result", detail=gpu_result.output[-2000:])
         data["gpu"] = gpu_mod.interpret(json.loads(gpu_lines[-1]), _built_for(wheel))
+    if model_outcome is not None:
+        data["model"] = model_outcome.as_dict()
     return data
 
 
@@ -240,6 +270,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         gpu=args.gpu,
         gpu_elements=args.gpu_elements,
         find_links=options.resolve_find_links(args.find_links, env),
+        model=modelcheck.plan(args.model, args.device, args.steps) if args.model else None,
+        step_timeout=args.step_timeout,
     )
     if args.json:
         print(json.dumps({"schema": "mlc-devops/smoke/v1", **data}, indent=2))
@@ -263,5 +295,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 f"gpu: {g['device']} ({g['arch']}), driver {g['driver']}: {g['check']} on {g['elements']} random "
                 f"elements passed (worst error {g['max_ulp_ratio']:.2f} of the float32 tolerance)"
             )
+        if "model" in data:
+            for line in modelcheck.summary_lines(data["model"]):
+                print(line)
         print("smoke: passed")
     return 0
