@@ -8,6 +8,7 @@ else in the package reads ``os.environ`` for settings.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ MEMORY_PER_JOB = 2 * GB  # large C++ translation units and nvcc need about this 
 
 CACHE_CHOICES = ("auto", "ccache", "sccache", "none")
 LAYOUT_CHOICES = ("auto", "root", "legacy")
+VERBOSITY_CHOICES = ("quiet", "normal", "verbose")
+VERBOSITY_ENV = "MLC_VERBOSITY"
 
 # Named choices of backends, as upstream's CI builds them (ci/task/build_lib.sh).
 PRESETS: dict[str, dict[str, str]] = {
@@ -38,6 +41,8 @@ class Setting:
     env: str | None
     default: Callable[[], str | None]
     help: str
+    # Upstream's own names for the setting, read after ``env`` (TVM_SOURCE_DIR, as upstream's CMakeLists reads it).
+    aliases: tuple[str, ...] = ()
 
 
 SETTINGS: dict[str, Setting] = {
@@ -47,7 +52,27 @@ SETTINGS: dict[str, Setting] = {
         Setting("preset", "MLC_PRESET", lambda: None, "named backend choice: " + ", ".join(PRESETS)),
         Setting("backends", "MLC_BACKENDS", lambda: "cpu", "comma-separated backends"),
         Setting("cuda_arch", "MLC_CUDA_ARCH", lambda: "", "CMAKE_CUDA_ARCHITECTURES, e.g. 80;90"),
-        Setting("tvm_source_dir", "MLC_TVM_SOURCE_DIR", lambda: backends_mod.DEFAULT_TVM_SOURCE_DIR, "TVM_SOURCE_DIR"),
+        Setting(
+            "tvm_source_dir",
+            "MLC_TVM_SOURCE_DIR",
+            lambda: backends_mod.DEFAULT_TVM_SOURCE_DIR,
+            "TVM_SOURCE_DIR (also read from TVM_SOURCE_DIR, as upstream's CMakeLists reads it)",
+            aliases=("TVM_SOURCE_DIR",),
+        ),
+        Setting(
+            "tvm",
+            "MLC_TVM",
+            lambda: None,
+            "the TVM wheel of the pair: source (build it from the checkout's TVM source), a wheel file, a folder "
+            "of wheels, or a package index URL (URL#NAME names the project); default none",
+        ),
+        Setting(
+            "llvm_config",
+            "MLC_LLVM_CONFIG",
+            lambda: None,
+            "llvm-config of the LLVM that TVM's compiler is built with (default: llvm-config on PATH, "
+            "else the highest llvm-config-N)",
+        ),
         Setting("build_type", "MLC_BUILD_TYPE", lambda: "Release", "CMAKE_BUILD_TYPE"),
         Setting("jobs", "MLC_JOBS", lambda: None, "parallel compile jobs (default: cores capped by memory)"),
         Setting("dist", "MLC_DIST_DIR", lambda: None, "where wheels go (default: <source>/dist)"),
@@ -71,6 +96,13 @@ SETTINGS: dict[str, Setting] = {
             "MLC_FIND_LINKS",
             lambda: None,
             "directories of wheels for dependencies and pairings, separated by the path separator (pip --find-links)",
+        ),
+        Setting(
+            "verbosity",
+            VERBOSITY_ENV,
+            lambda: "normal",
+            "what build, smoke, test and image print as they run programs: quiet (no progress), normal, "
+            "verbose (every line those programs print); -q and -v on the command line",
         ),
         Setting(
             "fail_on_findings",
@@ -105,6 +137,8 @@ def resolve_raw(flags: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, R
             out[name] = Resolved(str(flag), "flag")
         elif setting.env and env.get(setting.env, "") != "":
             out[name] = Resolved(env[setting.env], f"env {setting.env}")
+        elif (alias := next((a for a in setting.aliases if env.get(a, "") != ""), None)) is not None:
+            out[name] = Resolved(env[alias], f"env {alias}")
         elif name in preset:
             out[name] = Resolved(preset[name], f"preset {preset_name}")
         else:
@@ -184,6 +218,76 @@ def default_jobs(cores: int, memory: int | None) -> int:
     return jobs
 
 
+TVM_KINDS = ("none", "source", "wheel", "directory", "index")
+INDEX_SCHEMES = ("http", "https", "file")
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_PROJECT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class TvmChoice:
+    """Where the TVM wheel of the pair comes from (``--tvm``, ``MLC_TVM``).
+
+    ``kind``: ``none`` (no pair: today's build), ``source`` (built from the checkout's TVM
+    source), ``wheel`` (a wheel file), ``directory`` (a folder of wheels), ``index`` (a package
+    index). ``value``: the path or the index URL. ``project``: for an index, the project named
+    by ``URL#NAME``; None means the TVM source's own project name.
+    """
+
+    kind: str = "none"
+    value: str | None = None
+    project: str | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.kind != "none"
+
+
+def parse_tvm(text: str | None) -> TvmChoice:
+    """``--tvm``'s value to a :class:`TvmChoice`, by its form alone. Pure.
+
+    ``source`` and ``none`` are words (a folder of that name is ``./source``); ``SCHEME://...``
+    is an index (http, https, file), with ``#NAME`` naming the project; ``*.whl`` is a wheel
+    file; anything else a folder of wheels. UsageError for another scheme or a bad ``#NAME``.
+    """
+    value = (text or "").strip()
+    if value.lower() in ("", "none"):
+        return TvmChoice("none")
+    if value.lower() == "source":
+        return TvmChoice("source")
+    match = _URL.match(value)
+    if match:
+        scheme = match.group(1).lower()
+        if scheme not in INDEX_SCHEMES:
+            raise UsageError(
+                f"--tvm {value!r}: a package index URL must be {', '.join(s + '://' for s in INDEX_SCHEMES)}",
+                hint="or pass source, a wheel file or a folder of wheels",
+            )
+        url, _, fragment = value.partition("#")
+        project = fragment[len("name=") :] if fragment.startswith("name=") else fragment
+        if project and not _PROJECT.match(project):
+            raise UsageError(f"--tvm {value!r}: {project!r} after '#' is not a project name")
+        return TvmChoice("index", url, project or None)
+    if value.endswith(".whl"):
+        return TvmChoice("wheel", value)
+    return TvmChoice("directory", value)
+
+
+def resolve_smoke_tvm(flag: str | None, env: Mapping[str, str]) -> TvmChoice:
+    """``smoke --tvm`` (a wheel file or a folder of wheels), else ``MLC_TVM`` when it names one; ``none``
+    otherwise (``source`` included): smoke then installs the TVM wheel the build report names."""
+    raw = resolve_raw({"tvm": flag}, env)["tvm"]
+    choice = parse_tvm(raw.value)
+    if choice.kind == "index":
+        if raw.origin == "flag":
+            raise UsageError(
+                "smoke --tvm takes a wheel file or a folder of wheels, not an index",
+                hint="pass the wheel, or the dist/ folder that `build --tvm URL` copied it into",
+            )
+        return TvmChoice("none")
+    return choice if choice.kind in ("wheel", "directory") else TvmChoice("none")
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     source: Path | None
@@ -199,6 +303,8 @@ class BuildOptions:
     find_links: tuple[str, ...] = ()
     with_packages: tuple[str, ...] = ()
     fail_on_findings: bool = False
+    tvm: TvmChoice = TvmChoice()
+    llvm_config: str | None = None
 
     @property
     def dist_dir(self) -> Path:
@@ -260,7 +366,34 @@ def resolve(
         find_links=split_find_links(raw["find_links"].value),
         with_packages=tuple(flags.get("with_packages") or ()),
         fail_on_findings=_truthy(raw["fail_on_findings"].value, "fail on findings"),
+        tvm=parse_tvm(raw["tvm"].value),
+        llvm_config=raw["llvm_config"].value or None,
     )
+
+
+def resolve_verbosity(flag: str | None, env: Mapping[str, str]) -> Resolved:
+    """``-q``/``-v`` (``quiet``/``verbose``), else ``MLC_VERBOSITY``, else normal."""
+    if flag is not None:
+        resolved = Resolved(flag, "flag")
+    elif env.get(VERBOSITY_ENV, "") != "":
+        resolved = Resolved(env[VERBOSITY_ENV].strip().lower(), f"env {VERBOSITY_ENV}")
+    else:
+        resolved = Resolved(SETTINGS["verbosity"].default(), "default")
+    if resolved.value not in VERBOSITY_CHOICES:
+        raise UsageError(
+            f"unknown verbosity {resolved.value!r} ({resolved.origin})",
+            hint="choose from " + ", ".join(VERBOSITY_CHOICES),
+        )
+    return resolved
+
+
+def with_verbosity(env: Mapping[str, str], flag: str | None) -> dict[str, str]:
+    """``env`` with ``-q``/``-v`` passed on as ``MLC_VERBOSITY``, so every console of the command (and every
+    mlc-devops it starts) says as much as the command line asked; ``env`` as it is without a flag."""
+    out = dict(env)
+    if flag is not None:
+        out[VERBOSITY_ENV] = str(resolve_verbosity(flag, env).value)
+    return out
 
 
 def split_find_links(value: str | None) -> tuple[str, ...]:

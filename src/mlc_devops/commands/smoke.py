@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import zipfile
@@ -36,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("wheel", help="the wheel to check")
     _args.add_install(parser)
     parser.add_argument("--index-url", help="package index for dependencies (default: pip's configuration)")
+    parser.add_argument(
+        "--tvm",
+        metavar="PATH",
+        help="the TVM wheel to install with it (a wheel file or a folder of wheels; env MLC_TVM); default: the pair "
+        "that the build report beside the wheel names",
+    )
 
     parser.add_argument(
         "--tokenizer", help="tokenizer file or folder: round-trip text through mlc_llm.tokenizers.Tokenizer"
@@ -189,6 +196,51 @@ def smoke(
     return data
 
 
+def pair_packages(wheel: Path, choice: options.TvmChoice, console: Console) -> list[str]:
+    """The TVM wheel to install beside ``wheel``, as a path in a one-item list; empty when there is none.
+
+    ``choice`` (``--tvm``, ``MLC_TVM``): a wheel file, or the TVM wheel in a folder
+    (:func:`tvmbuild.pick_wheel`). Otherwise the ``pair`` of the build report beside the wheel
+    (``<wheel>.build.json``, written by ``build --tvm``): its file beside the wheel, whose SHA-256
+    must be the one recorded. Raises UsageError for a named file that is missing, CheckFailed
+    when the file beside the wheel is not the one the report names.
+    """
+    from mlc_devops import tvmbuild  # noqa: PLC0415
+    from mlc_devops.supply import report as report_mod  # noqa: PLC0415
+
+    if choice.kind == "wheel":
+        path = Path(choice.value or "")
+        if not path.is_file():
+            raise UsageError(f"--tvm {path}: no such wheel file")
+        console.say(f"    the TVM wheel of the pair: {path.name} (--tvm)")
+        return [str(path.resolve())]
+    if choice.kind == "directory":
+        found = tvmbuild.pick_wheel(Path(choice.value or ""), exclude=wheelinfo.read_wheel(wheel).name)
+        console.say(f"    the TVM wheel of the pair: {found.name} (from {found.parent})")
+        return [str(found.resolve())]
+    report_path = report_mod.report_path_for(wheel)
+    if not report_path.is_file():
+        return []
+    pair = report_mod.load(report_path).pair
+    if pair is None or pair.role != "tvm":
+        return []
+    beside = wheel.parent / pair.filename
+    if not beside.is_file():
+        raise UsageError(
+            f"{report_path.name} pairs the wheel with {pair.filename}, which is not beside it in {wheel.parent}",
+            hint="copy it there, or pass --tvm with the TVM wheel",
+        )
+    digest = hashlib.sha256(beside.read_bytes()).hexdigest()
+    if digest != pair.sha256:
+        raise CheckFailed(
+            f"{pair.filename} beside the wheel has SHA-256 {digest[:12]}..., but {report_path.name} pairs the "
+            f"wheel with {pair.sha256[:12]}...",
+            hint="rebuild the pair, or pass --tvm with the TVM wheel",
+        )
+    console.say(f"    the TVM wheel of the pair: {pair.filename} (named by {report_path.name}, SHA-256 checked)")
+    return [str(beside.resolve())]
+
+
 def missing_module_error(module: str, info: wheelinfo.WheelInfo, installed: list[str], *, offline: bool) -> CheckFailed:
     """The error for ``import`` failing on a missing module: undeclared, or declared but not installed. Pure.
 
@@ -262,7 +314,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         env,
         console,
         offline=args.offline,
-        with_packages=args.with_packages,
+        with_packages=[
+            *args.with_packages,
+            *pair_packages(Path(args.wheel), options.resolve_smoke_tvm(args.tvm, env), console),
+        ],
         index_url=args.index_url,
         tokenizer=args.tokenizer,
         python=args.python,

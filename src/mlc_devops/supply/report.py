@@ -26,6 +26,7 @@ from mlc_devops.urls import strip_credentials
 SCHEMA = "mlc-devops/build-report/v1"
 SUFFIX = ".build.json"
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,24 @@ class Source:
     commit: str | None
     ref: str | None = None
     commit_time: int | None = None
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The other wheel of the pair a report names: the TVM wheel in an mlc_llm wheel's report, and back.
+
+    ``role``: what the other wheel is (``tvm`` or ``mlc_llm``); ``origin``: ``built`` (by the same
+    run of the tool) or ``prebuilt`` (named with ``--tvm``; ``source_from`` says where from).
+    """
+
+    role: str
+    name: str
+    version: str | None
+    filename: str
+    sha256: str
+    commit: str | None = None
+    origin: str = "built"
+    source_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ class BuildReport:
     # The Cargo.lock files the build resolved, with their crates; manifests of linked crates without a lock.
     cargo_locks: tuple[cargo.Lock, ...] = ()
     cargo_missing: tuple[str, ...] = ()
+    # The other wheel of the pair (TVM for mlc_llm, mlc_llm for TVM); None when built alone.
+    pair: Pair | None = None
 
     @property
     def tree_state(self) -> treestate.State | None:
@@ -135,6 +156,27 @@ def _strings(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+def _pair(value: Any, where: str) -> Pair | None:
+    """The report's ``pair`` entry: ``{"role", "name", "version", "filename", "sha256", "source": {"commit"},
+    "origin", "from"}``; None when absent; UsageError when it names no wheel or its digest is not SHA-256."""
+    if value is None:
+        return None
+    entry = mapping(value)
+    filename, digest = _str(entry.get("filename")), (_str(entry.get("sha256")) or "").lower()
+    if not filename or not _SHA256.match(digest):
+        raise UsageError(f"{where}: pair names no wheel file with a SHA-256 digest")
+    return Pair(
+        role=_str(entry.get("role")) or "tvm",
+        name=_str(entry.get("name")) or filename.split("-", 1)[0],
+        version=_str(entry.get("version")),
+        filename=filename,
+        sha256=digest,
+        commit=_commit(mapping(entry.get("source")).get("commit"), "pair source commit"),
+        origin=_str(entry.get("origin")) or "built",
+        source_from=strip_credentials(text) if (text := _str(entry.get("from"))) else None,
+    )
+
+
 def parse(data: Any, *, where: str = "build report") -> BuildReport:
     """Turn the report's JSON into a :class:`BuildReport`; UsageError if it is not one.
 
@@ -182,6 +224,7 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
     states = tuple(t for t in (treestate.from_json(r) for r in tree_section.get("repositories") or []) if t is not None)
     cargo_section = mapping(data.get("cargo"))
     return BuildReport(
+        pair=_pair(data.get("pair"), where),
         tree=states,
         cargo_locks=cargo.read_report_locks(cargo_section.get("locks")),
         cargo_missing=_strings(cargo_section.get("missing")),
