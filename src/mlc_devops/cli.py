@@ -2,6 +2,8 @@
 
 Command modules are imported when their name is on the command line, and
 they import heavy modules inside their functions, so ``--help`` stays fast.
+Every fatal error, a bad command line included, ends in one ``error:`` line on
+stderr, and on GitHub Actions in an ``::error::`` annotation as well.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType, ModuleType
+from typing import NoReturn
 
 from mlc_devops import __version__
 from mlc_devops.errors import EXIT_USAGE, Interrupted, MlcDevopsError
@@ -39,6 +42,26 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# The commands that run programs as they work: -q hides their progress, -v shows every line those programs print.
+VERBOSITY_COMMANDS = frozenset({"build", "smoke", "test", "image"})
+
+
+class BadUsage(Exception):
+    """argparse's error, raised rather than printed, so that :func:`main` reports it like every error."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser (its subparsers too) whose usage errors reach :func:`main` as :class:`BadUsage`."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadUsage(self, message)
+
+
 def module_name(command: str) -> str:
     return "mlc_devops.commands." + command.replace("-", "_")
 
@@ -47,15 +70,47 @@ def load(command: str) -> ModuleType:
     return importlib.import_module(module_name(command))
 
 
-def common_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def common_parser() -> Parser:
+    common = Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the result (and errors) as JSON on stdout")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     return common
 
 
+def add_verbosity(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """-q/--quiet and -v/--verbose, one or the other; ``default`` SUPPRESS keeps a value given before an action."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const="quiet",
+        default=default,
+        help="no progress lines; a failed program's output is still shown (env MLC_VERBOSITY=quiet)",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const="verbose",
+        default=default,
+        help="every line the programs it runs print, as they print it (env MLC_VERBOSITY=verbose)",
+    )
+
+
+def _actions_of(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of ``parser``'s own subcommands (``image build``, ``image tags``, ...)."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:  # argparse lists subparsers nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            found += [p for p in action.choices.values() if p not in found]
+    return found
+
+
 def build_parser(selected: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mlc-devops",
         description="Build, test and release toolkit for the MLC-LLM codebase.",
     )
@@ -66,6 +121,10 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
         if name == selected:
             cmd_parser = sub.add_parser(name, help=summary, description=summary, parents=[common])
             load(name).add_arguments(cmd_parser)
+            if name in VERBOSITY_COMMANDS:
+                add_verbosity(cmd_parser)
+                for action in _actions_of(cmd_parser):
+                    add_verbosity(action, argparse.SUPPRESS)
         else:
             sub.add_parser(name, help=summary, add_help=False)
     return parser
@@ -88,24 +147,48 @@ def _first_command(argv: Sequence[str]) -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    selected = _first_command(args_list)
-    parser = build_parser(selected)
+def report_error(env: Mapping[str, str], where: str, message: str) -> None:
+    """``WHERE: error: MESSAGE`` on stderr; on GitHub Actions an error annotation first, titled WHERE."""
+    from mlc_devops.ui import on_github_actions, workflow_command  # noqa: PLC0415 - --help imports only the cli
+
+    if on_github_actions(env):
+        print(workflow_command("error", message, title=where), file=sys.stderr, flush=True)
+    print(f"{where}: error: {message}", file=sys.stderr, flush=True)
+
+
+def parse(args_list: Sequence[str], env: Mapping[str, str]) -> argparse.Namespace | int:
+    """The command line with a command to run, or the exit code when there is none (--help, a usage error)."""
+    parser = build_parser(_first_command(args_list))
     try:
         args = parser.parse_args(args_list)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+    except BadUsage as exc:  # argparse's usage and its error line, as argparse prints them
+        exc.parser.print_usage(sys.stderr)
+        report_error(env, exc.parser.prog, exc.message)
+        return EXIT_USAGE
+    except SystemExit as exc:  # argparse: --help or --version (0)
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    env = dict(os.environ)
+    args = parse(list(sys.argv[1:] if argv is None else argv), env)
+    if isinstance(args, int):
+        return args
     as_json = bool(getattr(args, "json", False))
     install_signal_handlers()
     from mlc_devops.run import become_subreaper  # noqa: PLC0415
 
     become_subreaper()
     try:
-        code: int = load(args.command).run(args, dict(os.environ))
+        if getattr(args, "verbosity", None) is not None:
+            from mlc_devops.options import with_verbosity  # noqa: PLC0415 - options imports the backends
+
+            env = with_verbosity(env, args.verbosity)
+        code: int = load(args.command).run(args, env)
     except MlcDevopsError as exc:
         if getattr(args, "debug", False):
             import traceback  # noqa: PLC0415
@@ -119,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "error": {"kind": exc.kind, "message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code},
             }
             print(json.dumps(payload, indent=2))
-        print(f"mlc-devops {args.command}: error: {exc.one_line()}", file=sys.stderr)
+        report_error(env, f"mlc-devops {args.command}", exc.one_line())
         return exc.exit_code
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name

@@ -22,6 +22,8 @@ MEMORY_PER_JOB = 2 * GB  # large C++ translation units and nvcc need about this 
 
 CACHE_CHOICES = ("auto", "ccache", "sccache", "none")
 LAYOUT_CHOICES = ("auto", "root", "legacy")
+VERBOSITY_CHOICES = ("quiet", "normal", "verbose")
+VERBOSITY_ENV = "MLC_VERBOSITY"
 
 # Named choices of backends, as upstream's CI builds them (ci/task/build_lib.sh).
 PRESETS: dict[str, dict[str, str]] = {
@@ -94,6 +96,13 @@ SETTINGS: dict[str, Setting] = {
             "MLC_FIND_LINKS",
             lambda: None,
             "directories of wheels for dependencies and pairings, separated by the path separator (pip --find-links)",
+        ),
+        Setting(
+            "verbosity",
+            VERBOSITY_ENV,
+            lambda: "normal",
+            "what build, smoke, test and image print as they run programs: quiet (no progress), normal, "
+            "verbose (every line those programs print); -q and -v on the command line",
         ),
         Setting(
             "fail_on_findings",
@@ -360,6 +369,31 @@ def resolve(
         tvm=parse_tvm(raw["tvm"].value),
         llvm_config=raw["llvm_config"].value or None,
     )
+
+
+def resolve_verbosity(flag: str | None, env: Mapping[str, str]) -> Resolved:
+    """``-q``/``-v`` (``quiet``/``verbose``), else ``MLC_VERBOSITY``, else normal."""
+    if flag is not None:
+        resolved = Resolved(flag, "flag")
+    elif env.get(VERBOSITY_ENV, "") != "":
+        resolved = Resolved(env[VERBOSITY_ENV].strip().lower(), f"env {VERBOSITY_ENV}")
+    else:
+        resolved = Resolved(SETTINGS["verbosity"].default(), "default")
+    if resolved.value not in VERBOSITY_CHOICES:
+        raise UsageError(
+            f"unknown verbosity {resolved.value!r} ({resolved.origin})",
+            hint="choose from " + ", ".join(VERBOSITY_CHOICES),
+        )
+    return resolved
+
+
+def with_verbosity(env: Mapping[str, str], flag: str | None) -> dict[str, str]:
+    """``env`` with ``-q``/``-v`` passed on as ``MLC_VERBOSITY``, so every console of the command (and every
+    mlc-devops it starts) says as much as the command line asked; ``env`` as it is without a flag."""
+    out = dict(env)
+    if flag is not None:
+        out[VERBOSITY_ENV] = str(resolve_verbosity(flag, env).value)
+    return out
 
 
 def split_find_links(value: str | None) -> tuple[str, ...]:

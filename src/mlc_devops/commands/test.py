@@ -86,6 +86,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 env=venv_env,
                 what="pip install",
                 error=CheckFailed,
+                on_line=console.output,
             )
         with console.phase("pytest"):
             cmd = pytest_command(
@@ -96,5 +97,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if result.returncode == PYTEST_NO_TESTS:
         raise CheckFailed("no test matched the selection", hint=f"check -m {args.markers!r} and -k {args.keywords!r}")
     if result.returncode != 0:
-        raise CheckFailed(f"tests failed (pytest exit code {result.returncode})", hint=f"see {junit}")
+        # Quiet, pytest's output went unseen: its last lines say what failed.
+        detail = "\n".join(result.output.rstrip().splitlines()[-run_mod.TAIL_LINES :]) if console.quiet else ""
+        raise CheckFailed(f"tests failed (pytest exit code {result.returncode})", hint=f"see {junit}", detail=detail)
     return 0
