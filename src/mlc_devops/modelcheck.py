@@ -62,6 +62,7 @@ class Outcome:
     generation: dict[str, Any] = field(default_factory=dict)
     comparison: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    bandwidth: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class Outcome:
             "made": self.model,
             "generation": self.generation,
             "comparison": self.comparison,
+            "bandwidth": self.bandwidth,
         }
 
 
@@ -305,9 +307,14 @@ def run(
             )
         outcome.phases["generate" if i == 0 else f"generate_{i + 1}"] = time.monotonic() - started
     outcome.generation = {k: v for k, v in runs[0].items() if k != "ok"}
+    weight_bytes = int(outcome.model.get("weights_bytes") or 0)
+    bound = bandwidth_bound(str(runs[0].get("device_name") or ""), weight_bytes)
+    if bound is not None:
+        outcome.bandwidth = {"weight_bytes": weight_bytes, "bound_tokens_per_s": round(bound, 1)}
     if p.reference:
         tokens = compare_tokens(reference["tokens"], runs[0]["tokens"], p.steps)
-        logits = compare_logprobs(reference["first_logprobs"], engine_first_logprobs(runs[0]["logprobs"]))
+        ref_top = [float(t["logprob"]) for t in reference["first_top"]]
+        logits = compare_logprobs(ref_top, engine_first_logprobs(runs[0]["logprobs"]))
         outcome.comparison = {
             "against": "numpy reference",
             "tokens": tokens,
@@ -334,9 +341,10 @@ def run(
     return outcome
 
 
-# What the model maker and the reference need in the smoke environment besides the pair
-# (numpy arrives with TVM): tokenizers trains the byte-level BPE tokenizer.
-CHECK_REQUIREMENTS = ("tokenizers", "numpy")
+# What the model check needs in the smoke environment besides the pair: tokenizers trains the
+# byte-level BPE tokenizer; numpy runs the reference; upstream's convert_weight reads safetensors
+# through torch (safe_open(..., framework="pt") in python/mlc_llm/loader/utils.py, 34497eae and 79d603f0).
+CHECK_REQUIREMENTS = ("tokenizers", "numpy", "safetensors", "torch")
 
 
 def extra_requirements(requirements: Sequence[str], *, offline: bool) -> list[str]:
@@ -375,9 +383,10 @@ def summary_lines(model: Mapping[str, Any]) -> list[str]:
             f"(tolerance {logits['atol']:g})"
         )
     out.append(line)
-    if model.get("bandwidth_bound_tokens_per_s"):
+    bandwidth = model.get("bandwidth") or {}
+    if bandwidth:
         out.append(
-            f"decode bound by memory bandwidth: {model['bandwidth_bound_tokens_per_s']:.0f} tokens/s "
-            f"for {model['weight_bytes'] / 1e9:.2f} GB of weights"
+            f"decode bound by memory bandwidth: {bandwidth['bound_tokens_per_s']:.0f} tokens/s "
+            f"for {bandwidth['weight_bytes'] / 1e9:.2f} GB of weights (measured {gen.get('decode_tokens_per_s')})"
         )
     return out

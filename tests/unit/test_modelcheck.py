@@ -86,8 +86,16 @@ def test_check_requirements_added_unless_given_and_refused_offline() -> None:
     assert modelcheck.extra_requirements(["dist/mlc_llm-0.1-py3-none-any.whl"], offline=False) == [
         "tokenizers",
         "numpy",
+        "safetensors",
+        "torch",
     ]
-    given = ["w.whl", "deps/tokenizers-0.22.1-cp39-abi3-manylinux_2_17_x86_64.whl", "numpy==1.26.4"]
+    given = [
+        "w.whl",
+        "deps/tokenizers-0.22.1-cp39-abi3-manylinux_2_17_x86_64.whl",
+        "numpy==1.26.4",
+        "safetensors",
+        "torch-2.5.0+cpu-cp311-cp311-linux_x86_64.whl",
+    ]
     assert modelcheck.extra_requirements(given, offline=True) == []
     with pytest.raises(UsageError, match="tokenizers"):
         modelcheck.extra_requirements(["w.whl", "numpy-1.26.4-cp311-cp311-linux_x86_64.whl"], offline=True)

@@ -38,3 +38,11 @@ def test_an_environment_without_pip_is_served_by_this_pip(tmp_path: Path) -> Non
     assert venv.pip_for(bare)[-2:] == ["--python", str(bare)]
     (bare.parent / "pip").touch()
     assert venv.pip_for(bare) == [str(bare), "-m", "pip"]
+
+
+def test_inherited_site_packages_come_after_the_environments_own_and_leave_it_out() -> None:
+    from mlc_devops import venv as venv_mod
+
+    text = venv_mod.inherit_lines(["/opt/torch/.venv/lib/python3.12/site-packages", "/new/lib/site-packages"],
+                                  "/new/lib/site-packages")  # fmt: skip
+    assert text == "/opt/torch/.venv/lib/python3.12/site-packages\n"

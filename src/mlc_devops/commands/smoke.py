@@ -50,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", help="interpreter to create the environment with (default: this one)")
     parser.add_argument("--keep-venv", help="create the environment here and keep it")
     parser.add_argument(
+        "--inherit-site-packages",
+        action="store_true",
+        help="let the environment see the interpreter's own installed packages after its own (torch on a GPU "
+        "machine, for --model); the wheel and what --with names are still installed fresh",
+    )
+    parser.add_argument(
         "--gpu",
         action="store_true",
         help="also run the wheel's CUDA kernel on the GPU against a CPU reference, and report device and driver",
@@ -92,6 +98,7 @@ def smoke(
     find_links: tuple[str, ...] = (),
     model: modelcheck.Plan | None = None,
     step_timeout: float | None = None,
+    inherit_site_packages: bool = False,
 ) -> dict[str, Any]:
     """Install ``wheel`` into a clean venv, import it, ask its finder where its libraries are, round-trip text.
 
@@ -116,10 +123,12 @@ def smoke(
     leaked = venv.leaky_variables(env)
     if leaked:
         console.say(f"    checking without {', '.join(leaked)} (users do not have them)")
-    with venv.fresh(env, python=python, keep=keep_venv) as interpreter:
+    if inherit_site_packages:
+        console.say("    the environment sees the interpreter's own packages after its own (--inherit-site-packages)")
+    with venv.fresh(env, python=python, keep=keep_venv, inherit=inherit_site_packages) as interpreter:
         with console.phase("install"):
             requirements = [str(wheel.resolve()), *(with_packages or [])]
-            if model is not None:
+            if model is not None and not inherit_site_packages:
                 requirements += modelcheck.extra_requirements(requirements, offline=offline)
             console.say(f"    installing {wheel.name}" + (" offline, alone" if offline else " with its dependencies"))
             if not offline and info.requires_dist:
@@ -327,6 +336,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         find_links=options.resolve_find_links(args.find_links, env),
         model=modelcheck.plan(args.model, args.device, args.steps) if args.model else None,
         step_timeout=args.step_timeout,
+        inherit_site_packages=args.inherit_site_packages,
     )
     if args.json:
         print(json.dumps({"schema": "mlc-devops/smoke/v1", **data}, indent=2))

@@ -136,11 +136,18 @@ def generate(spec: dict[str, Any]) -> dict[str, Any]:
     while not finished:
         engine.step()
     done = time.perf_counter()
+    try:
+        import tvm  # type: ignore[import-not-found]
+
+        device_name = str(tvm.device(spec["device"]).device_name)
+    except Exception:  # the name is for the report only; older TVMs lack it for some devices
+        device_name = ""
     prefill_s = (stamps[0] - first) if stamps else None
     decode_s = (stamps[-1] - stamps[0]) if len(stamps) > 1 else None
     return {
         "ok": True,
         "engine": api,
+        "device_name": device_name,
         "tokens": tokens,
         "logprobs": logprobs,
         "finish_reason": finished[0],
