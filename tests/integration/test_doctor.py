@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -10,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import jsonshapes
 import pytest
 from standin import env_without, git
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def _doctor(cli, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[no-untyped-def,type-arg]
     proc = cli("doctor", *args, "--json", env=env)
-    return proc.returncode, json.loads(proc.stdout)
+    return proc.returncode, jsonshapes.check_text(proc.stdout)
 
 
 def _check(data: dict, name: str) -> dict:  # type: ignore[type-arg]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,7 @@ def test_sbom_of_the_real_wheel(built: dict[str, Any], cli: Cli, tmp_path: Path)
     out = tmp_path / "wheel.cdx.json"
     proc = cli("sbom", str(wheel), "-o", str(out), "--validate", "--json")
     assert proc.returncode == 0, proc.stderr
+    jsonshapes.check_text(proc.stdout)
     bom = json.loads(out.read_text())
     refs = {c["bom-ref"]: c for c in bom["components"]}
     with zipfile.ZipFile(wheel) as archive:
@@ -129,6 +131,7 @@ def test_release_directory_passes_sha256sum_c(
         "release", str(built["dist"]), "--version", f"v{version}", "-o", str(out), "--key", str(private), "--json"
     )
     assert proc.returncode == 0, proc.stderr
+    jsonshapes.check_text(proc.stdout)
     names = sorted(p.name for p in out.iterdir())
     wheel = built["wheel"].name
     assert names == sorted(["SHA256SUMS", wheel, wheel + ".cdx.json", wheel + ".intoto.jsonl"])

@@ -69,6 +69,21 @@ def test_test_shell_and_exec_commands() -> None:
     assert ep.command_for("exec", ["cargo", "--version"], {}, WS) == ["cargo", "--version"]
 
 
+def test_json_goes_to_the_build_or_test_it_becomes() -> None:
+    build = ep.with_json(ep.plan(["build", "--jobs", "2"], {}, Path("/ws")))
+    assert build.argv == ("mlc-devops", "build", "--json", "--source", "/ws", "--preset", "vulkan", "--jobs", "2")
+    test = ep.with_json(ep.plan(["test", "--", "-x"], {}, Path("/ws")))
+    assert test.argv == ("mlc-devops", "test", "--json", "--source", "/ws", "--", "-x")  # not pytest's
+    for words in (["shell"], ["python3", "-V"]):
+        with pytest.raises(UsageError, match="--json applies to the build and test modes"):
+            ep.with_json(ep.plan(words, {}, Path("/ws")))
+
+
+def test_entrypoint_json_with_a_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["entrypoint", "--json", "--", "shell"]) == 2
+    assert "--json applies to the build and test modes, not to shell" in capsys.readouterr().err
+
+
 def test_plan_strips_the_entrypoint_separator() -> None:
     assert ep.plan(["--", "whoami"], {}, WS) == ep.Plan("exec", ("whoami",))
     assert ep.plan(["--"], {}, WS) == ep.Plan("shell", ("bash",))

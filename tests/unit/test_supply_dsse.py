@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 import stat
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 
 from mlc_devops.cli import main
@@ -137,7 +137,7 @@ def test_password_from_env() -> None:
 def test_keygen_writes_a_private_key_only_the_owner_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prefix = tmp_path / "keys" / "release"
     assert main(["keygen", "-o", str(prefix), "--algorithm", "ed25519", "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    info = jsonshapes.check_text(capsys.readouterr().out)
     private, public = Path(info["private_key"]), Path(info["public_key"])
     assert private == prefix.with_name("release.key") and public == prefix.with_name("release.pub")
     assert stat.S_IMODE(private.stat().st_mode) == 0o600

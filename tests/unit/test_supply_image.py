@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 
 from mlc_devops import run as run_mod
@@ -176,7 +177,7 @@ def test_cli_image_sbom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
     monkeypatch.setattr(run_mod, "run", FakeDocker())
     out = tmp_path / "image.cdx.json"
     assert main(["sbom", "--image", "mlc-llm-dev:latest", "-o", str(out), "--validate", "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    summary = jsonshapes.check_text(capsys.readouterr().out)
     assert summary["debian_packages"] == 3
     assert summary["rust"] == ["rustc 1.78.0", "cargo 1.78.0"]
     assert json.loads(out.read_text())["metadata"]["component"]["type"] == "container"

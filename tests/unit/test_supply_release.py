@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonshapes
 import pytest
 from unit.test_supply_helpers import make_wheel, write_report
 
@@ -123,7 +124,7 @@ def test_release_with_a_key_verifies_end_to_end(tmp_path: Path, capsys: pytest.C
         ]
     )
     assert code == 0
-    result = json.loads(capsys.readouterr().out)
+    result = jsonshapes.check_text(capsys.readouterr().out)
     assert result["signed"] is True and result["version"] == "0.20.0"
     names = sorted(p.name for p in out.iterdir())
     wheel = "mlc_llm-0.20.0-py3-none-linux_x86_64.whl"

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 from unit.test_supply_helpers import LIB_BYTES, SOURCE_COMMIT, TVM_COMMIT, make_wheel, report_data, write_report
 
@@ -217,7 +218,7 @@ def test_cli_uses_the_report_beside_the_wheel(tmp_path: Path, capsys: pytest.Cap
     write_report(wheel)
     out = tmp_path / "out" / "x.cdx.json"
     assert main(["sbom", str(wheel), "-o", str(out), "--validate", "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    summary = jsonshapes.check_text(capsys.readouterr().out)
     assert summary["libraries"] == 2
     assert summary["report"].endswith(".build.json")
     bom = json.loads(out.read_text())

@@ -8,6 +8,9 @@
 - ``shell`` (the default with no arguments): ``bash ARGS``
 - anything else: run as given.
 
+With ``--json`` (``mlc-devops entrypoint --json build``), build and test
+print their result as JSON; the other modes refuse it.
+
 Started as root (the image's default), it takes the identity of the owner of
 /workspace, so that build/, dist/ and .ccache on the host belong to the host
 user; with nothing mounted, or a root-owned mount, it runs as ``mlc`` (UID
@@ -183,6 +186,21 @@ def plan(words: Sequence[str], env: Mapping[str, str], workspace: Path = WORKSPA
     return Plan(mode, tuple(command_for(mode, rest, env, workspace)))
 
 
+def with_json(the_plan: Plan) -> Plan:
+    """``entrypoint --json``: the build or test it becomes prints its result as JSON, which is the entrypoint's.
+
+    ``--json`` goes right after the command's name, before any ``--`` that
+    hands the rest to pytest. A shell or another command has no JSON result.
+    """
+    if the_plan.mode not in ("build", "test"):
+        raise UsageError(
+            f"--json applies to the build and test modes, not to {the_plan.mode}",
+            hint="drop --json, or give it to the command you run",
+        )
+    argv = the_plan.argv
+    return Plan(the_plan.mode, (*argv[:2], "--json", *argv[2:]))
+
+
 def _int_env(env: Mapping[str, str], name: str) -> int | None:
     text = env.get(name, "").strip()
     if not text:
@@ -341,6 +359,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         sys.stdout.write(USAGE)
         return 0
     the_plan = plan(words, env, WORKSPACE)
+    if args.json:
+        the_plan = with_json(the_plan)
     if the_plan.needs_source and not has_source(WORKSPACE):
         raise UsageError(
             f"no MLC-LLM source in {WORKSPACE} (no CMakeLists.txt)",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from mlc_devops import options, venv, workspace
 from mlc_devops import run as run_mod
@@ -12,6 +14,7 @@ from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, PrerequisiteMissing, UsageError
 from mlc_devops.ui import Console
 
+SCHEMA = "mlc-devops/test/v1"
 DEFAULT_MARKERS = "unittest"
 DEFAULT_KEYWORDS = "not engine and not endpoint"
 PYTEST_NO_TESTS = 5
@@ -43,6 +46,32 @@ def pytest_command(
         cmd += ["-k", keywords]
     cmd += [a for a in extra if a != "--"]
     return cmd
+
+
+def junit_counts(text: str) -> dict[str, int]:
+    """Tests, failures, errors and skipped in pytest's JUnit XML report, over its test suites. Pure."""
+    from xml.etree import ElementTree  # noqa: PLC0415 - only here
+
+    root = ElementTree.fromstring(text)  # noqa: S314 - pytest's own report, written by this run
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    return {key: sum(int(s.get(key) or 0) for s in suites) for key in ("tests", "failures", "errors", "skipped")}
+
+
+def result_json(
+    source: Path, wheel: Path, tests: str, markers: str, keywords: str, junit: Path, counts: Mapping[str, int]
+) -> dict[str, Any]:
+    """``test --json``: what ran against which wheel, and pytest's counts (a failed run is an error instead)."""
+    return {
+        "schema": SCHEMA,
+        "source": str(source),
+        "wheel": str(wheel),
+        "tests": tests,
+        "markers": markers,
+        "keywords": keywords,
+        "junit": str(junit),
+        "counts": dict(counts),
+        "ok": True,
+    }
 
 
 def newest_wheel(dist: Path, project: str) -> Path:
@@ -100,4 +129,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         # Quiet, pytest's output went unseen: its last lines say what failed.
         detail = "\n".join(result.output.rstrip().splitlines()[-run_mod.TAIL_LINES :]) if console.quiet else ""
         raise CheckFailed(f"tests failed (pytest exit code {result.returncode})", hint=f"see {junit}", detail=detail)
+    if args.json:
+        counts = junit_counts(junit.read_text(encoding="utf-8"))
+        print(
+            json.dumps(
+                result_json(ws.root, wheel, args.tests, args.markers, args.keywords, junit, counts),
+                indent=2,
+            )
+        )
     return 0
