@@ -50,9 +50,11 @@ def test_workflow_command_with_and_without_properties() -> None:
     assert workflow_command("error", "x", title="mlc-devops build") == "::error title=mlc-devops build::x"
 
 
-def _console(**kwargs: bool) -> tuple[Console, io.StringIO]:
+def _console(
+    *, github_actions: bool = False, quiet: bool = False, verbose: bool = False
+) -> tuple[Console, io.StringIO]:
     out = io.StringIO()
-    return Console(stream=out, **kwargs), out
+    return Console(github_actions=github_actions, quiet=quiet, verbose=verbose, stream=out), out
 
 
 def test_error_on_actions_is_one_annotation_line_then_the_plain_line() -> None:
