@@ -158,3 +158,23 @@ def test_the_error_shape_knows_every_kind_of_error() -> None:
     }
     schema = json.loads(jsonshapes.schema_file("mlc-devops/error/v1").read_text(encoding="utf-8"))
     assert set(schema["properties"]["error"]["properties"]["kind"]["enum"]) == kinds
+
+
+def test_smoke_with_a_model_check() -> None:
+    from mlc_devops import modelcheck
+
+    outcome = modelcheck.Outcome(modelcheck.plan("tiny", "cuda"), phases={"compile": 12.34})
+    smoke = {
+        "schema": "mlc-devops/smoke/v1",
+        "python": "3.11.7",
+        "module": "site-packages/mlc_llm",
+        "version": "0.1.0",
+        "finder": {},
+        "present": [],
+        "from_dependencies": [],
+        "libraries": [],
+        "ok": True,
+        "findings": [],
+        "model": outcome.as_dict(),
+    }
+    jsonshapes.check(smoke)
