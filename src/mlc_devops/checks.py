@@ -423,8 +423,10 @@ CACHE_FILE = "CMakeCache.txt"
 _CACHE_LINE = re.compile(r"^([^#/\s][^:=]*?)(?::([A-Za-z_]+))?=(.*)$")
 _CMAKE_FALSE = frozenset({"", "0", "OFF", "NO", "FALSE", "N", "IGNORE", "NOTFOUND"})
 
-# Environment variables that redirect or override a build, and what each does to it.
+# Environment variables that redirect or override a build, and what each does to it. CMAKE_ARGS is
+# scikit-build-core's, and the legacy configure appends it too (mlc-devops, as scikit-build-core does).
 SKBUILD_ONLY = ("SKBUILD_CMAKE_ARGS", "SKBUILD_CMAKE_DEFINE", "CMAKE_ARGS")
+BOTH_LAYOUTS = ("CMAKE_ARGS",)
 
 
 @dataclass(frozen=True)
@@ -495,15 +497,14 @@ def likely_override(option: str, env: Mapping[str, str], layout: str) -> str:
     """The likeliest reason ``option`` was configured otherwise than asked, in words. Pure.
 
     Looks for ``option`` in the variables that pass arguments to CMake (``SKBUILD_CMAKE_ARGS``,
-    ``SKBUILD_CMAKE_DEFINE``, ``CMAKE_ARGS``: read by scikit-build-core, so the root layout only),
-    then at ``SKBUILD_BUILD_DIR``.
+    ``SKBUILD_CMAKE_DEFINE``: read by scikit-build-core, so the root layout only; ``CMAKE_ARGS``:
+    both layouts), then at ``SKBUILD_BUILD_DIR``.
     """
-    if layout == "root":
-        for name in SKBUILD_ONLY:
-            if option and option in env.get(name, ""):
-                return f"{name} sets {option}; unset it or drop {option} from it"
-        if env.get("SKBUILD_BUILD_DIR"):
-            return "SKBUILD_BUILD_DIR moved the build away from build/config.cmake; unset it"
+    for name in SKBUILD_ONLY if layout == "root" else BOTH_LAYOUTS:
+        if option and option in env.get(name, ""):
+            return f"{name} sets {option}; unset it or drop {option} from it"
+    if layout == "root" and env.get("SKBUILD_BUILD_DIR"):
+        return "SKBUILD_BUILD_DIR moved the build away from build/config.cmake; unset it"
     return "the configure did not read build/config.cmake or something overrode it; see the log"
 
 
@@ -591,8 +592,18 @@ def verdict_build_environment(env: Mapping[str, str], layout: str | None) -> lis
         value = env.get(name)
         if not value:
             continue
-        if layout == "legacy":
+        if layout == "legacy" and name not in BOTH_LAYOUTS:
             out.append(Check(name, "warn", f"{name} is set, but the legacy build does not read it", f"unset {name}"))
+        elif layout == "legacy":
+            out.append(
+                Check(
+                    name,
+                    "warn",
+                    f"{name}={value} is appended to the legacy configure (as scikit-build-core appends it) and can "
+                    "override the backends; the build fails if a USE_* ends up other than asked",
+                    f"unset {name}, or pass the setting through mlc-devops's options",
+                )
+            )
         else:
             out.append(
                 Check(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -124,6 +126,23 @@ def _policy(platform_tags: Iterable[str]) -> tuple[str, frozenset[str]]:
     return resolution.policy_libraries(policies, platform_tags)
 
 
+_CANNOT_OPEN = re.compile(r"([^\s:/]+\.so[0-9.]*): cannot open shared object file")
+
+
+def missing_driver(error: str) -> str | None:
+    """The GPU driver library a loader error says is missing (``libcuda.so.1: cannot open shared object
+    file``), when it is one the user's system provides (:data:`resolution.SYSTEM_PROVIDED`); else None. Pure.
+
+    A CUDA build of TVM NEEDs libcuda.so.1 itself (it links the driver API); a build machine without
+    a GPU driver cannot load it, which says nothing of the wheel.
+    """
+    match = _CANNOT_OPEN.search(error)
+    if match is None:
+        return None
+    name = match.group(1)
+    return name if any(fnmatch.fnmatch(name, p) for p in resolution.SYSTEM_PROVIDED) else None
+
+
 def interpret_load(
     result: Mapping[str, Any], providers: Iterable[resolution.Provider], package: str
 ) -> tuple[list[str], list[str]]:
@@ -140,10 +159,22 @@ def interpret_load(
     for module, outcome in dict(result.get("providers", {})).items():
         if outcome != "ok":
             owner = owners.get(module)
-            failures.append(
-                f"import {module}" + (f" (from {owner.name} {owner.version})" if owner else "") + f" failed: {outcome}"
-            )
+            what = f"import {module}" + (f" (from {owner.name} {owner.version})" if owner else "")
+            driver = missing_driver(str(outcome))
+            if driver is not None:
+                notes.append(
+                    f"{what}: not checked here: it needs {driver}, which this machine's GPU driver would provide"
+                )
+            else:
+                failures.append(f"{what} failed: {outcome}")
     for item in result.get("failed", []):
+        driver = missing_driver(str(item["error"]))
+        if driver is not None:
+            notes.append(
+                f"{item['path']}: not loaded here: it needs {driver}, which the GPU driver provides and this "
+                "machine does not have (`mlc-devops smoke --gpu` on a machine with the driver loads it)"
+            )
+            continue
         failures.append(f"{PurePosixPath(item['path']).name} does not load: {item['error']}")
     imported = dict(result.get("import") or {})
     if imported.get("ok"):
@@ -155,7 +186,13 @@ def interpret_load(
             "and `mlc-devops smoke` checks the import"
         )
     elif imported:
-        if imported.get("oserror"):
+        driver = missing_driver(str(imported.get("error", "")))
+        if imported.get("oserror") and driver is not None:
+            notes.append(
+                f"import {package}: not checked here: it loads a library that needs {driver}, which the GPU driver "
+                "provides and this machine does not have"
+            )
+        elif imported.get("oserror"):
             failures.append(f"import {package} failed: {imported.get('error')}")
         else:
             notes.append(f"import {package} raised {imported.get('error')}; `mlc-devops smoke` checks the import")

@@ -58,7 +58,8 @@ def test_likely_cause_names_the_variable_that_carries_the_switch() -> None:
     env = {"CMAKE_ARGS": "-DUSE_VULKAN=OFF", "SKBUILD_BUILD_DIR": "/elsewhere"}
     assert checks.likely_override("USE_VULKAN", env, "root").startswith("CMAKE_ARGS sets USE_VULKAN")
     assert checks.likely_override("USE_CUDA", env, "root").startswith("SKBUILD_BUILD_DIR moved the build")
-    assert "did not read build/config.cmake" in checks.likely_override("USE_VULKAN", env, "legacy")
+    assert checks.likely_override("USE_VULKAN", env, "legacy").startswith("CMAKE_ARGS sets USE_VULKAN")
+    assert "did not read build/config.cmake" in checks.likely_override("USE_CUDA", env, "legacy")
     assert "SKBUILD_BUILD_DIR" in checks.likely_override("", env, "root")
 
 
@@ -107,7 +108,8 @@ def test_environment_that_redirects_the_build_is_named() -> None:
     assert "SKBUILD_CMAKE_BUILD_TYPE" in root["SKBUILD_*"].detail
     legacy = {c.name: c for c in checks.verdict_build_environment(env, "legacy")}
     assert "SKBUILD_BUILD_DIR" not in legacy
-    assert "does not read it" in legacy["CMAKE_ARGS"].detail
+    assert "appended to the legacy configure" in legacy["CMAKE_ARGS"].detail
+    assert "does not read it" in legacy["SKBUILD_CMAKE_DEFINE"].detail
     assert checks.verdict_build_environment({}, "root") == []
 
 

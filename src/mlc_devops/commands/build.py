@@ -35,6 +35,7 @@ from mlc_devops import (
     platforms,
     resolution,
     tools,
+    tvmbuild,
     urls,
     venv,
     wheelcheck,
@@ -42,13 +43,14 @@ from mlc_devops import (
 )
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
-from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing
+from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError, ValidationFailed
 from mlc_devops.ui import Console, PhaseClock, Progress
 
 REPORT_SCHEMA = "mlc-devops/build-report/v1"
 REPORT_SUFFIX = ".build.json"
 LOG_NAME = "mlc-devops-build.log"
 WHEELHOUSE = "mlc-devops-wheelhouse"
+TVM_PHASE = "tvm "  # the TVM wheel's phases: "tvm configure", "tvm compile", ...; its report's alone
 
 # scikit-build-core's progress banners, and the phase each one starts.
 SKBUILD_MARKERS = {
@@ -123,6 +125,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--wait", action="store_true", help="wait for another build of this workspace instead of refusing"
+    )
+    parser.add_argument(
+        "--tvm",
+        metavar="source|PATH|URL",
+        help="also give the TVM wheel of the pair: source (build it from the checkout's TVM source, with LLVM and, "
+        "for --backend cuda, CUDA code generation), a wheel file, a folder of wheels, or a package index URL "
+        "(URL#NAME for the project); both build reports name each other (env MLC_TVM; default: none)",
+    )
+    parser.add_argument(
+        "--llvm-config",
+        dest="llvm_config",
+        metavar="PATH",
+        help="llvm-config of the LLVM that --tvm source builds TVM's compiler with (env MLC_LLVM_CONFIG; default: "
+        "llvm-config on PATH, else the highest llvm-config-N)",
     )
 
 
@@ -432,6 +448,14 @@ def build(
             cmake_ok=ws.layout == "legacy" or (cmake_check is not None and cmake_check.status == "ok"),
         )
         console.say(f"    pip build isolation: {'on' if isolation else 'off'}")
+        tvm_plan = tvmbuild.plan(ws.root, ws.build_dir, opts, env, console) if opts.tvm.kind == "source" else None
+        if tvm_plan is not None:
+            lacking = tvmbuild.missing_backends(opts.config.backends, tvm_plan.backends)
+            if lacking:
+                console.warn(
+                    f"the TVM wheel is built for {', '.join(tvm_plan.backends)} only; it generates no code for "
+                    f"{', '.join(lacking)}, which the mlc_llm wheel is built with"
+                )
     if any(c.name == "build cache" and c.status == "warn" for c in results):
         with lock.workspace_lock(ws.build_dir, wait=wait, on_wait=console.say):
             removed = start_afresh(ws.build_dir)
@@ -474,13 +498,43 @@ def build(
             cuda_threads=nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
         )
         stats_before = cache.begin(wiring, build_env)  # sccache: this build's own server and settings
+        tool_names = (["nvcc"] if "cuda" in opts.config.backends else []) + (
+            [launcher.kind] if launcher.kind != "none" else []
+        )
+        tvm_prebuilt: Path | None = None
+        tvm_started = started
         cleanup.callback(cache.end, wiring, build_env)
         wheelhouse = build_dir / WHEELHOUSE
         shutil.rmtree(wheelhouse, ignore_errors=True)
         wheelhouse.mkdir(parents=True)
         log_path = build_dir / LOG_NAME
+        tvm_built: tvmbuild.Built | None = None
+        tvm_info: dict[str, Any] | None = None
+        tvm_stats: cache.Stats | None = None
+        tvm_log = 0
         with open(log_path, "w", encoding="utf-8") as log:
             try:
+                if tvm_plan is not None:
+                    tvm_started = utc_now()
+                    tvm_built = tvmbuild.build(tvm_plan, opts, build_env, defines, console, log)
+                    if opts.repair:
+                        tvm_built.wheel = _repair(tvm_built.wheel, opts, plat, build_env, console, "tvm repair")
+                    with console.phase("tvm validate"):
+                        tvm_info = _validate_tvm(tvm_built.wheel, plat, build_env, opts)
+                        say_validation(console, tvm_info)
+                    log.flush()
+                    tvm_log = len(log_path.read_text(encoding="utf-8", errors="replace"))
+                    tvm_stats = cache.collect(wiring, build_env)
+                elif opts.tvm.wanted:
+                    with console.phase("tvm wheel"):
+                        tvm_prebuilt = tvmbuild.fetch_prebuilt(
+                            opts.tvm,
+                            build_dir / tvmbuild.WORK_DIR / "prebuilt",
+                            build_env,
+                            exclude=ws.project_name,
+                            project=_tvm_project_name(ws, opts),
+                        )
+                        console.say(f"    {tvm_prebuilt.name}: {opts.tvm.kind} {opts.tvm.value}")
                 if ws.layout == "root":
                     _build_root(
                         ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
@@ -495,6 +549,7 @@ def build(
         wheels = sorted(wheelhouse.glob("*.whl"))
         if len(wheels) != 1:
             raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
+        tvm_wheel = tvm_built.wheel if tvm_built is not None else tvm_prebuilt if opts.tvm.wanted else None
         wheel = wheels[0]
         if opts.repair:
             wheel = _repair(wheel, opts, plat, build_env, console)
@@ -502,17 +557,22 @@ def build(
             leaked = venv.leaky_variables(build_env)
             if leaked:
                 console.say(f"    validating without {', '.join(leaked)} (users do not have them)")
+            paired = (str(tvm_wheel),) if tvm_wheel is not None else ()
             info = wheelcheck.validate(
-                wheel, plat, build_env, with_packages=opts.with_packages, find_links=opts.find_links
+                wheel, plat, build_env, with_packages=(*opts.with_packages, *paired), find_links=opts.find_links
             )
+            if tvm_wheel is not None:
+                info["findings"] = tvmbuild.name_pair(info["findings"], tvm_wheel.name)
             say_validation(console, info)
-        if info["findings"] and opts.fail_on_findings:
+        found = [*(tvm_info or {}).get("findings", []), *info["findings"]]
+        if found and opts.fail_on_findings:
             raise FindingsFailed(
-                f"{len(info['findings'])} finding(s) and --fail-on-findings: {info['findings'][0]['message']}",
-                detail="\n".join(f["message"] for f in info["findings"][1:]),
+                f"{len(found)} finding(s) and --fail-on-findings: {found[0]['message']}",
+                detail="\n".join(f["message"] for f in found[1:]),
                 hint="fix them, or build without --fail-on-findings (MLC_FAIL_ON_FINDINGS)",
             )
         stats_after = cache.collect(wiring, build_env)
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
         report = {
             "schema": REPORT_SCHEMA,
             "tool": {"name": "mlc-devops", "version": __version__},
@@ -539,14 +599,13 @@ def build(
             "tool_versions": {
                 **tools.versions(
                     ["cmake", "ninja", "c++", "cargo", "rustc"]
-                    + (["nvcc"] if "cuda" in opts.config.backends else [])
-                    + ([launcher.kind] if launcher.kind != "none" else [])
+                    + tool_names
                     + (["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
                     env,
                 ),
-                **cmake_used(log_path.read_text(encoding="utf-8", errors="replace")),
+                **cmake_used(log_text[tvm_log:]),
             },
-            "phases": dict(console.timings),
+            "phases": {k: v for k, v in console.timings.items() if not k.startswith(TVM_PHASE)},
             "started": started,
             "finished": utc_now(),
             "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
@@ -566,13 +625,178 @@ def build(
             },
             "compiler_cache": cache.report(
                 wiring,
-                stats_before,
+                tvm_stats if tvm_built is not None else stats_before,
                 stats_after,
-                compile_steps=cache.count_compile_steps(log_path.read_text(encoding="utf-8", errors="replace")),
+                compile_steps=cache.count_compile_steps(log_text[tvm_log:]),
             ),
         }
-        target = _publish(wheel, report, dist, ws.project_name, console, clean_dist=clean_dist)
+        published: list[tuple[Path, dict[str, Any] | None, str]] = [(wheel, report, ws.project_name)]
+        if tvm_plan is not None and tvm_built is not None and tvm_info is not None:
+            tvm_report = _tvm_report(
+                ws,
+                tvm_plan,
+                tvm_built,
+                tvm_info,
+                opts,
+                env,
+                console,
+                outputs=[build_dir, dist, *cache.local_dirs(build_env, ws.root)],
+                log_text=log_text[:tvm_log],
+                cache_section=cache.report(
+                    wiring, stats_before, tvm_stats, compile_steps=cache.count_compile_steps(log_text[:tvm_log])
+                ),
+                tool_names=tool_names,
+                started=tvm_started,
+            )
+            report["pair"] = pair_entry(tvm_report, "tvm", tvm_plan.source.relative)
+            tvm_report["pair"] = pair_entry(report, "mlc_llm", ".")
+            published.append((tvm_built.wheel, tvm_report, tvm_plan.source.project))
+        elif tvm_wheel is not None:
+            report["pair"] = prebuilt_entry(tvm_wheel, opts.tvm)
+            published.append((tvm_wheel, None, tvmbuild.wheel_project(tvm_wheel.name)[0]))
+        target = _publish(published, dist, console, clean_dist=clean_dist)
     return BuildResult(target, target.with_name(target.name + REPORT_SUFFIX), report)
+
+
+def _validate_tvm(
+    wheel: Path, plat: platforms.Platform, env: dict[str, str], opts: options.BuildOptions
+) -> dict[str, Any]:
+    """Validate the TVM wheel as the mlc_llm wheel is (:func:`wheelcheck.validate`); a library that nothing
+    provides gets the hint to repair (TVM's libtvm.so NEEDs LLVM's shared library, which only the build
+    machine has until auditwheel bundles it)."""
+    try:
+        return wheelcheck.validate(wheel, plat, env, find_links=opts.find_links)
+    except ValidationFailed as exc:
+        if not opts.repair and plat.can_repair and ": not found;" in exc.message:
+            exc.hint = (
+                "pass --repair: auditwheel bundles what TVM's libraries link (LLVM's shared library) into its wheel"
+            )
+        raise
+
+
+def _tvm_project_name(ws: workspace.Workspace, opts: options.BuildOptions) -> str | None:
+    """The TVM source's own project name, for ``--tvm URL`` without ``#NAME``; None without a TVM source."""
+    try:
+        return tvmbuild.read_source(ws.root, opts.config.tvm_source_dir).project
+    except UsageError:
+        return None
+
+
+def pair_entry(other: Mapping[str, Any], role: str, source_path: str) -> dict[str, Any]:
+    """The ``pair`` entry of a report, naming the other wheel of the pair from that wheel's own report. Pure.
+
+    ``{"role": "tvm"|"mlc_llm", "name", "version", "filename", "sha256", "source": {"path", "commit"},
+    "origin": "built"}``: the digest is the one the other report records of its published wheel.
+    """
+    name, version = tvmbuild.wheel_project(str(other["wheel"]["filename"]))
+    return {
+        "role": role,
+        "name": name,
+        "version": version,
+        "filename": other["wheel"]["filename"],
+        "sha256": other["wheel"]["sha256"],
+        "source": {"path": source_path, "commit": other["source"]["commit"]},
+        "origin": "built",
+    }
+
+
+def prebuilt_entry(wheel: Path, choice: options.TvmChoice) -> dict[str, Any]:
+    """The mlc_llm report's ``pair`` entry for a prebuilt TVM wheel: its digest, and its source commit when a
+    build report came with it (``<wheel>.build.json`` beside it where ``--tvm`` named it)."""
+    from mlc_devops.supply import report as report_mod  # noqa: PLC0415
+
+    name, version = tvmbuild.wheel_project(wheel.name)
+    beside = report_mod.report_path_for(wheel)
+    commit = report_mod.load(beside).source.commit if beside.is_file() else None
+    return {
+        "role": "tvm",
+        "name": name,
+        "version": version,
+        "filename": wheel.name,
+        "sha256": fsutil.sha256_file(wheel),
+        "source": {"path": None, "commit": commit},
+        "origin": "prebuilt",
+        "from": urls.recorded(choice.value or "", "--tvm URL") if choice.kind == "index" else choice.value,
+    }
+
+
+def _tvm_source_uri(ws: workspace.Workspace, source: tvmbuild.Source, env: Mapping[str, str]) -> str | None:
+    """The TVM source's URL: the checkout's .gitmodules entry for its path (what upstream declares), else
+    the TVM repository's own origin."""
+    gitmodules = ws.root / ".gitmodules"
+    if gitmodules.is_file():
+        for module in workspace.parse_gitmodules(gitmodules.read_text(encoding="utf-8")):
+            if module.path == source.relative and module.url:
+                url = urls.recorded(module.url, "submodule URL")
+                return url if url.startswith("git+") else f"git+{url}"
+    return _source_uri(source.root, env)
+
+
+def _tvm_report(
+    ws: workspace.Workspace,
+    plan: tvmbuild.Plan,
+    built: tvmbuild.Built,
+    info: Mapping[str, Any],
+    opts: options.BuildOptions,
+    env: Mapping[str, str],
+    console: Console,
+    *,
+    outputs: Sequence[Path],
+    log_text: str,
+    cache_section: dict[str, Any],
+    tool_names: Sequence[str],
+    started: str,
+) -> dict[str, Any]:
+    """The TVM wheel's build report: the mlc_llm report's schema and fields, of the TVM source, plus ``tvm``:
+    ``{"llvm": {"config", "version"} | None, "cuda": {"toolkit", "driver_library", "note"} | None,
+    "config_cmake": {name: value}, "targets", "cmake_args", "retag": {"from", "to", "reason"} | None,
+    "build_dir"}``. Facts: the TVM source's git, the log of its build, validation of its wheel."""
+    root = plan.source.root
+    return {
+        "schema": REPORT_SCHEMA,
+        "tool": {"name": "mlc-devops", "version": __version__},
+        "layout": plan.source.layout,
+        "backends": list(plan.backends),
+        "cuda_architectures": list(plan.cuda_architectures),
+        "build_type": plan.build_type,
+        "jobs": opts.jobs,
+        "build_isolation": built.isolation,
+        "source": {
+            "path": str(root),
+            "uri": _tvm_source_uri(ws, plan.source, env),
+            "commit": workspace.git_commit(root, env),
+            "commit_time": workspace.git_commit_time(root, env),
+        },
+        "submodules": _submodules(root, env),
+        "tree": _tree(root, env, console, outputs=outputs, warn=False),
+        "cargo": {"locks": [], "missing": []},
+        "tool_versions": {
+            **tools.versions(["cmake", "ninja", "c++", *tool_names], env),
+            **({"llvm": plan.llvm_version} if plan.llvm_version else {}),
+            **cmake_used(log_text),
+        },
+        "phases": {k: v for k, v in console.timings.items() if k.startswith(TVM_PHASE)},
+        "started": started,
+        "finished": utc_now(),
+        "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
+        "cmake_floor": {"version": workspace.version_text(built.cmake_floor[0]), "file": built.cmake_floor[1]},
+        "validation": {
+            k: info[k]
+            for k in ("package", "module_version", "glibc", "loaded", "resolution", "providers", "findings", "notes")
+        },
+        "compiler_cache": cache_section,
+        "tvm": {
+            "llvm": {"config": plan.llvm_config, "version": plan.llvm_version} if plan.llvm_config else None,
+            "cuda": {"toolkit": plan.cuda_root, "driver_library": plan.cuda_driver, "note": " ".join(plan.notes)}
+            if plan.cuda
+            else None,
+            "config_cmake": dict(plan.switches),
+            "targets": list(plan.targets),
+            "cmake_args": list(plan.user_args),
+            "retag": built.retag,
+            "build_dir": str(plan.build_dir),
+        },
+    }
 
 
 def say_validation(console: Console, info: Mapping[str, Any]) -> None:
@@ -665,14 +889,18 @@ def _build_legacy(
     run_mod.run([cmake, "--version"], env=env, capture=False, log=log, what="cmake --version")  # into the log
     with console.phase("configure"):
         run_mod.run(
-            legacy_configure_command(
-                ws.root,
-                ws.build_dir,
-                opts.config.build_type,
-                generator,
-                {**defines, **backend_defines(opts.config)},
-                cmake,
-            ),
+            [
+                *legacy_configure_command(
+                    ws.root,
+                    ws.build_dir,
+                    opts.config.build_type,
+                    generator,
+                    {**defines, **backend_defines(opts.config)},
+                    cmake,
+                ),
+                # last, so that the user's -D wins, as scikit-build-core appends it in the root layout
+                *tvmbuild.cmake_args(env),
+            ],
             cwd=ws.root,
             env=env,
             capture=False,
@@ -702,12 +930,17 @@ def _build_legacy(
 
 
 def _repair(
-    wheel: Path, opts: options.BuildOptions, plat: platforms.Platform, env: dict[str, str], console: Console
+    wheel: Path,
+    opts: options.BuildOptions,
+    plat: platforms.Platform,
+    env: dict[str, str],
+    console: Console,
+    phase: str = "repair",
 ) -> Path:
     if not plat.can_repair:
-        console.say(f"    repair: not needed on {plat.name}; the wheel ships as built")
+        console.say(f"    {phase}: not needed on {plat.name}; the wheel ships as built")
         return wheel
-    with console.phase("repair"):
+    with console.phase(phase):
         auditwheel = auditwheel_program(env)
         out_dir = wheel.parent / "repaired"
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -750,25 +983,36 @@ def auditwheel_program(env: Mapping[str, str]) -> list[str]:
 
 
 def _publish(
-    wheel: Path, report: dict[str, Any], dist: Path, project: str, console: Console, *, clean_dist: bool
+    wheels: Sequence[tuple[Path, dict[str, Any] | None, str]], dist: Path, console: Console, *, clean_dist: bool
 ) -> Path:
-    target = dist / wheel.name
-    stale = stale_wheels([p.name for p in dist.glob("*.whl")], project, wheel.name)
-    if stale:
-        if clean_dist:
-            for name in stale:
-                (dist / name).unlink()
-                report_file = dist / (name + REPORT_SUFFIX)
-                if report_file.exists():
-                    report_file.unlink()
-            console.say(f"    removed older wheels from {dist}: {', '.join(stale)}")
-        else:
-            console.warn(f"{dist} also holds {', '.join(stale)} from earlier builds; pass --clean-dist to remove them")
-    if target.exists():
-        console.say(f"    replacing {target.name} in {dist}")
-    report_text = json.dumps(report, indent=2, sort_keys=True) + "\n"
-    fsutil.publish([(target, wheel), (dist / (wheel.name + REPORT_SUFFIX), report_text.encode("utf-8"))])
-    return target
+    """Move each ``(wheel, report or None, project)`` into ``dist`` together (one :func:`fsutil.publish`); the
+    first wheel's path in dist. A wheel already there (a prebuilt TVM named from dist/) stays as it is."""
+    files: list[tuple[Path, bytes | Path]] = []
+    for wheel, report, project in wheels:
+        target = dist / wheel.name
+        stale = stale_wheels([p.name for p in dist.glob("*.whl")], project, wheel.name)
+        if stale:
+            if clean_dist:
+                for name in stale:
+                    (dist / name).unlink()
+                    report_file = dist / (name + REPORT_SUFFIX)
+                    if report_file.exists():
+                        report_file.unlink()
+                console.say(f"    removed older wheels from {dist}: {', '.join(stale)}")
+            else:
+                console.warn(
+                    f"{dist} also holds {', '.join(stale)} from earlier builds; pass --clean-dist to remove them"
+                )
+        if target.exists() and target.samefile(wheel):
+            continue
+        if target.exists():
+            console.say(f"    replacing {target.name} in {dist}")
+        files.append((target, wheel))
+        if report is not None:
+            report_text = json.dumps(report, indent=2, sort_keys=True) + "\n"
+            files.append((dist / (wheel.name + REPORT_SUFFIX), report_text.encode("utf-8")))
+    fsutil.publish(files)
+    return dist / wheels[0][0].name
 
 
 def _source_uri(root: Path, env: Mapping[str, str]) -> str | None:
@@ -799,7 +1043,9 @@ def _cargo_target(root: Path, build_env: Mapping[str, str]) -> Path:
     return Path(named) if named else cache.cargo_target_dir(root)
 
 
-def _tree(root: Path, env: Mapping[str, str], console: Console, *, outputs: Sequence[Path]) -> dict[str, Any]:
+def _tree(
+    root: Path, env: Mapping[str, str], console: Console, *, outputs: Sequence[Path], warn: bool = True
+) -> dict[str, Any]:
     """The report's ``tree``: ``{"state": clean|dirty|unknown, "repositories": [...]}``, from git status.
 
     Asked after the build, of the top level and each checked-out submodule
@@ -810,7 +1056,7 @@ def _tree(root: Path, env: Mapping[str, str], console: Console, *, outputs: Sequ
 
     states = tree.tree_states(root, env, outputs)
     state = tree.overall(states)
-    if state == "dirty":
+    if state == "dirty" and warn:
         console.warn(
             "the checkout has changes in no commit ("
             + "; ".join(s.summary() for s in states if s.dirty)
@@ -844,7 +1090,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.json:
         print(json.dumps({"wheel": str(result.wheel), "report": str(result.report_path), **result.report}, indent=2))
     else:
-        total = sum(v for v in result.report["phases"].values())
+        total = sum(v for v in console.timings.values())
         console.say(f"built {result.wheel} in {total:.1f}s (report: {result.report_path.name})")
+        pair = result.report.get("pair")
+        if pair is not None:
+            console.say(f"paired with {pair['filename']} ({pair['origin']}), beside it")
         print(result.wheel)
     return 0

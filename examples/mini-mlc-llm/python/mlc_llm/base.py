@@ -16,13 +16,28 @@ def _cdll(path, global_symbols=False):
     return ctypes.CDLL(path, ctypes.RTLD_GLOBAL if global_symbols else ctypes.RTLD_LOCAL)
 
 
+def _tvm_package():
+    """The stand-in TVM package when it is installed (the TVM wheel of the pair), else None."""
+    try:
+        import tvm_standin  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return tvm_standin
+
+
 def _load_libs():
     """Load tvm_runtime (RTLD_GLOBAL) and then mlc_llm.
 
-    tvm_runtime is taken from libmlc_llm's own directory when it is there, so
-    that the pair always comes from the same build.
+    Like upstream, which imports ``tvm`` first: with the TVM wheel installed, its
+    libtvm_runtime is the process's, and libmlc_llm's NEEDED libtvm_runtime.so
+    resolves to it by SONAME; the copy in this wheel stays unused (measured on
+    upstream 79d603f0 with apache-tvm: the process ran apache-tvm's). Without it,
+    tvm_runtime is taken from libmlc_llm's own directory when it is there.
     """
     mlc_path = libinfo.find_lib_path("mlc_llm")[0]
+    tvm = _tvm_package()
+    if tvm is not None:
+        return tvm._LIB, tvm.runtime_path(), _cdll(mlc_path), mlc_path  # pylint: disable=protected-access
     sibling = os.path.join(os.path.dirname(mlc_path), libinfo.lib_file_name("tvm_runtime"))
     tvm_path = sibling if os.path.isfile(sibling) else libinfo.find_lib_path("tvm_runtime")[0]
     tvm_lib = _cdll(tvm_path, global_symbols=True)
