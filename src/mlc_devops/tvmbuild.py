@@ -359,13 +359,18 @@ def defined_names(args: Sequence[str]) -> set[str]:
     return names
 
 
-def driver_library(root: str | None, stub_exists: bool, user_args: Sequence[str]) -> tuple[str | None, str]:
+def driver_library(
+    root: str | None, stub_exists: bool, user_args: Sequence[str], *, reads: bool = True
+) -> tuple[str | None, str]:
     """``CUDA_CUDA_LIBRARY`` for TVM's CMake and the log line that says why. Pure.
 
     The toolkit's ``lib64/stubs/libcuda.so`` (SONAME libcuda.so.1, which the GPU driver provides
     at run time) when the toolkit has it and ``CMAKE_ARGS`` does not set it: a machine without a
-    GPU driver has no libcuda to link against. None: CMake finds it, or ``CMAKE_ARGS`` names it.
+    GPU driver has no libcuda to link against. None: CMake finds it, ``CMAKE_ARGS`` names it, or
+    the TVM source does not read the variable (``reads``: the stand-in links the static runtime).
     """
+    if not reads:
+        return None, f"{CUDA_DRIVER_VARIABLE}: not read by this TVM source's CMake"
     if CUDA_DRIVER_VARIABLE in defined_names(user_args):
         return None, f"{CUDA_DRIVER_VARIABLE}: from CMAKE_ARGS"
     if root is not None and stub_exists:
@@ -583,7 +588,12 @@ def plan(checkout: Path, build_dir: Path, opts: options.BuildOptions, env: Mappi
             ["nvcc", "--dryrun", "-x", "cu", "-c", os.devnull, "-o", os.devnull], env=env, check=False
         ).output
         root = cuda_root(env, nvcc_top(dryrun))
-        driver, line = driver_library(root, root is not None and Path(root, *STUB_PATH).is_file(), user)
+        driver, line = driver_library(
+            root,
+            root is not None and Path(root, *STUB_PATH).is_file(),
+            user,
+            reads=mentions(source.cmake, CUDA_DRIVER_VARIABLE),
+        )
         archs = ";".join(opts.config.cuda_architectures) or "CMake's default"
         console.say(f"    tvm cuda: toolkit {root or 'not found'}, architectures {archs}")
         notes.append(line)

@@ -316,6 +316,10 @@ def test_cuda_toolkit_and_its_driver_stub() -> None:
         None,
         "CUDA_CUDA_LIBRARY: from CMAKE_ARGS",
     )
+    assert tvmbuild.driver_library("/opt/cuda", True, [], reads=False) == (
+        None,
+        "CUDA_CUDA_LIBRARY: not read by this TVM source's CMake",
+    )
     none, line = tvmbuild.driver_library("/opt/cuda", False, [])
     assert none is None and "CMAKE_ARGS=-DCUDA_CUDA_LIBRARY=<a libcuda.so stub>" in line
 

@@ -502,7 +502,7 @@ def build(
             [launcher.kind] if launcher.kind != "none" else []
         )
         tvm_prebuilt: Path | None = None
-        tvm_started = started
+        tvm_started = tvm_finished = started
         cleanup.callback(cache.end, wiring, build_env)
         wheelhouse = build_dir / WHEELHOUSE
         shutil.rmtree(wheelhouse, ignore_errors=True)
@@ -525,6 +525,7 @@ def build(
                     log.flush()
                     tvm_log = len(log_path.read_text(encoding="utf-8", errors="replace"))
                     tvm_stats = cache.collect(wiring, build_env)
+                    tvm_finished = utc_now()
                 elif opts.tvm.wanted:
                     with console.phase("tvm wheel"):
                         tvm_prebuilt = tvmbuild.fetch_prebuilt(
@@ -646,7 +647,7 @@ def build(
                     wiring, stats_before, tvm_stats, compile_steps=cache.count_compile_steps(log_text[:tvm_log])
                 ),
                 tool_names=tool_names,
-                started=tvm_started,
+                times=(tvm_started, tvm_finished),
             )
             report["pair"] = pair_entry(tvm_report, "tvm", tvm_plan.source.relative)
             tvm_report["pair"] = pair_entry(report, "mlc_llm", ".")
@@ -745,7 +746,7 @@ def _tvm_report(
     log_text: str,
     cache_section: dict[str, Any],
     tool_names: Sequence[str],
-    started: str,
+    times: tuple[str, str],
 ) -> dict[str, Any]:
     """The TVM wheel's build report: the mlc_llm report's schema and fields, of the TVM source, plus ``tvm``:
     ``{"llvm": {"config", "version"} | None, "cuda": {"toolkit", "driver_library", "note"} | None,
@@ -776,8 +777,8 @@ def _tvm_report(
             **cmake_used(log_text),
         },
         "phases": {k: v for k, v in console.timings.items() if k.startswith(TVM_PHASE)},
-        "started": started,
-        "finished": utc_now(),
+        "started": times[0],
+        "finished": times[1],
         "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
         "cmake_floor": {"version": workspace.version_text(built.cmake_floor[0]), "file": built.cmake_floor[1]},
         "validation": {
