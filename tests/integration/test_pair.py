@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 from standin import copy_standin, git, make_git_workspace
 
@@ -74,6 +75,7 @@ def test_both_reports_name_each_other_with_true_digests(pair: dict[str, Any]) ->
         "source": {"path": ".", "commit": git("rev-parse", "HEAD", cwd=pair["ws"])},
         "origin": "built",
     }
+    assert jsonshapes.problems(mlc) == [] and jsonshapes.problems(tvm) == []  # tests/schemas/build-report.v1.json
     # the TVM wheel's report is of the TVM source: its layout, its commit, its own phases
     assert tvm["schema"] == mlc["schema"] == "mlc-devops/build-report/v1"
     assert tvm["layout"] == "root" and tvm["backends"] == ["cpu"]
@@ -137,6 +139,7 @@ def test_legacy_pair_is_retagged_and_smokes(cli: Cli, tmp_path: Path, ffi_wheel:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "tvm: the source has no tvm library (no compiler): building tvm_runtime only" in proc.stderr
     tvm = _report(dist / TVM_WHEEL)
+    assert jsonshapes.problems(tvm) == []
     python = f"cp{sys.version_info[0]}{sys.version_info[1]}"
     assert tvm["layout"] == "legacy" and tvm["tvm"]["targets"] == ["tvm_runtime"]
     assert tvm["tvm"]["retag"]["from"] == f"{python}-{python}-linux_x86_64"
