@@ -146,6 +146,14 @@ def test_legacy_pair_is_retagged_and_smokes(cli: Cli, tmp_path: Path, ffi_wheel:
     assert tvm["tvm"]["retag"]["to"] == "py3-none-linux_x86_64"
     assert tvm["wheel"]["tags"] == ["py3-none-linux_x86_64"]
     assert (ws / "build" / "mlc-devops-tvm" / "build" / "config.cmake").is_file()  # kept for the next run
-    smoke = cli("smoke", str(next(dist.glob("mlc_llm-*.whl"))), "--offline", "--with", str(ffi_wheel))
+    # The legacy mlc_llm wheel is retagged too: its setup.py declares has_ext_modules, as upstream's does.
+    (mlc_wheel,) = dist.glob("mlc_llm-*.whl")
+    assert mlc_wheel.name.endswith("-py3-none-linux_x86_64.whl")
+    mlc = _report(mlc_wheel)
+    assert jsonshapes.problems(mlc) == []
+    assert mlc["retag"]["from"] == f"{python}-{python}-linux_x86_64"
+    assert mlc["wheel"]["tags"] == ["py3-none-linux_x86_64"]
+    assert mlc["pair"]["sha256"] == tvm["wheel"]["sha256"]
+    smoke = cli("smoke", str(mlc_wheel), "--offline", "--with", str(ffi_wheel))
     assert smoke.returncode == 0, smoke.stderr[-3000:]
     assert f"the TVM wheel of the pair: {TVM_WHEEL}" in smoke.stderr

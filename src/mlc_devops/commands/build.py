@@ -552,6 +552,12 @@ def build(
             raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
         tvm_wheel = tvm_built.wheel if tvm_built is not None else tvm_prebuilt if opts.tvm.wanted else None
         wheel = wheels[0]
+        retagged = tvmbuild.retag(wheel, wheelhouse / "retagged") if ws.layout == "legacy" else None
+        if retagged is not None:
+            # mlc-llm's legacy python/setup.py declares has_ext_modules, as TVM's does, so pip tags the
+            # wheel for the CPython that built it although ctypes loads its libraries (34497eae: cp311-cp311).
+            wheel, mlc_retag = retagged
+            console.say(f"    retagged {mlc_retag['from']} -> {mlc_retag['to']}: {mlc_retag['reason']}")
         if opts.repair:
             wheel = _repair(wheel, opts, plat, build_env, console)
         with console.phase("validate"):
@@ -583,6 +589,7 @@ def build(
             "build_type": opts.config.build_type,
             "jobs": opts.jobs,
             "build_isolation": isolation,
+            "retag": retagged[1] if retagged is not None else None,
             "source": {
                 "path": str(ws.root),
                 "uri": _source_uri(ws.root, env),
