@@ -31,6 +31,20 @@ def ffi_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["MLC_FIND_LINKS"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def validation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Builds keep and reuse validations in a folder of this session (``MLC_VALIDATION_CACHE``), not in the
+    user's cache directory: a test starts from no earlier validation but its session's."""
+    folder = tmp_path_factory.mktemp("validation-cache")
+    previous = os.environ.get("MLC_VALIDATION_CACHE")
+    os.environ["MLC_VALIDATION_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("MLC_VALIDATION_CACHE", None)
+    else:
+        os.environ["MLC_VALIDATION_CACHE"] = previous
+
+
 @pytest.fixture
 def ffi_wheel(ffi_wheelhouse: Path) -> Path:
     """The stand-in's tvm-ffi wheel file, for ``smoke --offline --with`` (what the stand-in's import needs)."""

@@ -107,6 +107,17 @@ def _wheel_in_dirs(req: Requirement, dirs: Sequence[str]) -> Path | None:
     return best[1] if best else None
 
 
+def find_links_candidates(requires: Sequence[wheelinfo.Dependency], find_links: Sequence[str]) -> dict[str, Path]:
+    """The wheel :func:`gather` would take from ``find_links`` for each declared requirement that applies
+    (canonical name -> file): the newest that fits, as pip would choose."""
+    out: dict[str, Path] = {}
+    for req in applicable(requires):
+        found = _wheel_in_dirs(req, find_links)
+        if found is not None:
+            out.setdefault(str(canonicalize_name(req.name)), found)
+    return out
+
+
 def download_command(
     requirement: str,
     dest: Path,

@@ -404,3 +404,62 @@ def split_find_links(value: str | None) -> tuple[str, ...]:
 def resolve_find_links(flag: list[str] | None, env: Mapping[str, str]) -> tuple[str, ...]:
     """``--find-links`` (repeatable), else ``MLC_FIND_LINKS``, else none: for smoke and test."""
     return split_find_links(resolve_raw({"find_links": flag or None}, env)["find_links"].value)
+
+
+VALIDATION_CACHE_ENV = "MLC_VALIDATION_CACHE"
+VALIDATION_CACHE_OFF = ("0", "off", "no", "false", "none")
+VALIDATION_CACHE_ON = ("1", "on", "yes", "true", "auto")
+
+
+@dataclass(frozen=True)
+class ValidationCache:
+    """Where the build keeps load checks for reuse (:mod:`mlc_devops.validation_cache`); ``None``: off."""
+
+    path: Path | None
+    origin: str  # "flag", "env MLC_VALIDATION_CACHE", "default"
+
+
+def user_cache_dir(env: Mapping[str, str], platform_name: str) -> Path | None:
+    """mlc-devops' folder in the user's cache directory, where pip keeps its own; None without a home.
+
+    Linux and others: ``$XDG_CACHE_HOME/mlc-devops`` (an absolute XDG_CACHE_HOME, as the XDG Base
+    Directory specification says), else ``~/.cache/mlc-devops``; macOS: ``~/Library/Caches/mlc-devops``;
+    Windows: ``%LOCALAPPDATA%\\mlc-devops\\Cache``.
+    """
+    if platform_name == "windows":
+        local = env.get("LOCALAPPDATA", "")
+        return Path(local) / "mlc-devops" / "Cache" if local else None
+    home = env.get("HOME", "")
+    if platform_name == "macos":
+        return Path(home) / "Library" / "Caches" / "mlc-devops" if home else None
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "mlc-devops"
+    return Path(home) / ".cache" / "mlc-devops" if home else None
+
+
+def resolve_validation_cache(flag: str | None, env: Mapping[str, str], platform_name: str) -> ValidationCache:
+    """``--validation-cache DIR|off``, else ``MLC_VALIDATION_CACHE`` (a folder, or off/0/no/false/none),
+    else ``validation/`` in the user's cache directory (:func:`user_cache_dir`); off when there is none."""
+    if flag is not None:
+        value, origin = flag, "flag"
+    elif env.get(VALIDATION_CACHE_ENV, "") != "":
+        value, origin = env[VALIDATION_CACHE_ENV], f"env {VALIDATION_CACHE_ENV}"
+    else:
+        value, origin = "", "default"
+    word = value.strip().lower()
+    if word in VALIDATION_CACHE_OFF:
+        return ValidationCache(None, origin)
+    if word in VALIDATION_CACHE_ON or not word:
+        base = user_cache_dir(env, platform_name)
+        return ValidationCache(base / "validation" if base else None, origin)
+    return ValidationCache(Path(value), origin)
+
+
+def with_validation_cache(env: Mapping[str, str], flag: str | None) -> dict[str, str]:
+    """``env`` with ``--validation-cache`` passed on as ``MLC_VALIDATION_CACHE``, where validation reads it
+    (:func:`resolve_validation_cache`); ``env`` as it is without a flag."""
+    out = dict(env)
+    if flag is not None:
+        out[VALIDATION_CACHE_ENV] = flag
+    return out

@@ -6,6 +6,7 @@ import fnmatch
 import json
 import re
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from typing import Any
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from mlc_devops import elf, findings, probes, resolution, venv
+from mlc_devops import elf, findings, options, probes, resolution, venv
 from mlc_devops import run as run_mod
+from mlc_devops import validation_cache as vcache
 from mlc_devops.errors import ValidationFailed
 from mlc_devops.platforms import Platform
 
@@ -270,7 +272,10 @@ def load_check(
     that are alternatives of one another never meet (upstream's libmlc_llm.so
     and libmlc_llm_module.so register the same functions and abort together).
     A byte-identical copy of a library already checked is not loaded again.
-    Returns ``{"providers", "import", "present", "loaded", "skipped", "failed"}``.
+    Returns ``{"providers", "import", "present", "loaded", "skipped", "failed", "outside", "installed"}``:
+    ``outside``, the files beyond the environment that the checks' processes had mapped (the
+    interpreter, libc, ...), and ``installed``, what pip had installed (``name version``), are what
+    :mod:`mlc_devops.validation_cache` records beside the result.
     """
     clean = venv.clean_env(env)
     modules = [m for p in providers for m in p.modules]
@@ -314,6 +319,7 @@ def load_check(
             "failed": [],
         }
         checked = {digests[p]: p for p in out["present"]}
+        outside = set(first.get("outside", []))
         for path in names:
             if path in out["present"]:
                 continue
@@ -332,7 +338,23 @@ def load_check(
             else:
                 out["loaded"].append(path)
                 checked.setdefault(digests.get(path, path), path)
+            outside.update(result.get("outside", []))
+        out["outside"] = sorted(outside)
+        out["installed"] = installed_distributions(python)
     return out
+
+
+def installed_distributions(python: Path) -> list[str]:
+    """``name version`` of every distribution in the environment of ``python`` (its ``*.dist-info`` folders)."""
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    root = python.parent.parent
+    out = set()
+    for pattern in ("lib/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info"):
+        for folder in root.glob(pattern):
+            name, _, version = folder.name[: -len(".dist-info")].partition("-")
+            out.add(f"{canonicalize_name(name)} {version}")
+    return sorted(out)
 
 
 def validate(
@@ -345,6 +367,7 @@ def validate(
     find_links: Sequence[str] = (),
     offline: bool = False,
     index_url: str | None = None,
+    cache: options.ValidationCache | None = None,
 ) -> dict[str, Any]:
     """Validate ``wheel`` for ``plat``: tags, NEEDED resolution, loading, findings.
 
@@ -352,14 +375,75 @@ def validate(
     tags, sha256, size, libraries, loaded, resolution (one entry per NEEDED),
     providers, findings, notes. Raises ValidationFailed (exit 5) for a wrong
     tag, an unresolved NEEDED entry or a library that does not load.
+
+    A passed validation is recorded in ``cache`` (default: ``MLC_VALIDATION_CACHE`` in ``env``,
+    else the user's cache directory) and reused when every input it depends on is the same
+    (:mod:`mlc_devops.validation_cache`); where pip fetched a provider, the provider is fetched
+    again and only a byte-identical one lets the load check be reused. The notes say what was
+    reused, from when.
     """
+    facts = inspect(wheel)
+    tags = supported_tags()
+    found = problems(facts, plat, tags)
+    if found:
+        raise ValidationFailed(found[0], detail="\n".join(found[1:]))
+    folder = (cache or options.resolve_validation_cache(None, env, plat.name)).path if load else None
+    cached = (
+        _look_up(
+            folder,
+            wheel,
+            with_packages=with_packages,
+            find_links=find_links,
+            offline=offline,
+            index_url=index_url,
+            plat=plat,
+            tags=tags,
+            env=env,
+        )
+        if folder is not None
+        else None
+    )
+    if cached is not None and cached.stored is not None and cached.decision.reuse and vcache.whole(cached.stored):
+        vcache.touch(cached.path)
+        result: dict[str, Any] = json.loads(json.dumps(cached.stored["result"]))
+        note = vcache.reused_note(cached.stored, cached.path, result["findings"], "validation")
+        result["notes"] = [*result["notes"], note]
+        return result
+    result, probe, fetched, seconds = _validate(
+        wheel,
+        facts,
+        plat,
+        env,
+        load=load,
+        with_packages=with_packages,
+        find_links=find_links,
+        offline=offline,
+        index_url=index_url,
+        reuse=cached,
+    )
+    if cached is not None:
+        result["notes"] = [*result["notes"], _remember(cached, result, probe, fetched, seconds)]
+    return result
+
+
+def _validate(
+    wheel: Path,
+    facts: WheelFacts,
+    plat: Platform,
+    env: Mapping[str, str],
+    *,
+    load: bool,
+    with_packages: Sequence[str],
+    find_links: Sequence[str],
+    offline: bool,
+    index_url: str | None,
+    reuse: Cached | None,
+) -> tuple[dict[str, Any], dict[str, Any], list[vcache.ProviderFile], float]:
+    """:func:`validate` without the record: the result, the load check's, the providers pip fetched, and
+    the load check's seconds. ``reuse``'s load check stands in when pip fetched the same providers."""
     from mlc_devops import depwheels  # noqa: PLC0415 - pip and wheel reading, only when validating
     from mlc_devops.supply import wheelinfo  # noqa: PLC0415
 
-    facts = inspect(wheel)
-    found = problems(facts, plat, supported_tags())
-    if found:
-        raise ValidationFailed(found[0], detail="\n".join(found[1:]))
     info = wheelinfo.read_wheel(wheel)
     package = package_name(facts.members, info.name)
     natives = native_members(facts, plat)
@@ -370,6 +454,7 @@ def validate(
     resolved = resolution.resolve(libraries, facts.members, (), allowed, policy_name)
     missing = set(resolution.unresolved_names(resolved))
     providers: list[resolution.Provider] = []
+    fetched: list[vcache.ProviderFile] = []
     with tempfile.TemporaryDirectory(prefix="mlc-devops-deps-") as work:
         files: dict[str, Path] = {}
         if missing or with_packages:
@@ -390,6 +475,11 @@ def validate(
             }
             providers = [p for p in gathered.providers if p.name in used]
             files = {p.name: gathered.files[p.name] for p in providers}
+            fetched = [
+                vcache.ProviderFile(p.name, p.version, vcache.sha256(files[p.name]) or "")
+                for p in providers
+                if Path(work) in files[p.name].parents
+            ]
         unresolved = [r for r in resolved if r.kind == resolution.UNRESOLVED]
         if unresolved:
             raise ValidationFailed(
@@ -398,8 +488,12 @@ def validate(
                 hint="ship it in the wheel, declare the package that ships it in [project].dependencies, "
                 "or pass --with/--find-links with that package's wheel",
             )
-        probe = (
-            load_check(
+        stored = reuse.stored if reuse is not None and reuse.decision.reuse else None
+        started = time.monotonic()
+        if stored is not None and vcache.same_fetched(stored, fetched).reuse:
+            probe: dict[str, Any] = dict(stored["load"])
+        elif load:
+            probe = load_check(
                 wheel,
                 package,
                 libraries,
@@ -412,9 +506,9 @@ def validate(
                 offline=offline,
                 index_url=index_url,
             )
-            if load
-            else {}
-        )
+        else:
+            probe = {}
+        seconds = time.monotonic() - started
     failures, load_notes = interpret_load(probe, providers, package) if load else ([], [])
     if failures:
         raise ValidationFailed(
@@ -450,7 +544,7 @@ def validate(
                 )
             )
     loaded = [*probe.get("present", []), *probe.get("loaded", [])]
-    return {
+    result = {
         "filename": facts.filename,
         "name": facts.name,
         "version": facts.version,
@@ -470,3 +564,115 @@ def validate(
         "findings": [f.as_dict() for f in found_findings],
         "notes": notes,
     }
+    return result, probe, fetched, seconds
+
+
+# --- reuse of an earlier validation of the same inputs (mlc_devops.validation_cache) ------------------------
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A validation's key, its entry on disk (if any) and whether that entry stands for it."""
+
+    path: Path
+    key: str
+    inputs: vcache.Inputs
+    stored: dict[str, Any] | None
+    decision: vcache.Decision
+
+
+def _declared(wheel: Path) -> tuple[Any, ...]:
+    """The wheel's Requires-Dist from its METADATA alone (no library is read); empty when unreadable, which
+    the validation itself then reports."""
+    from mlc_devops.supply import wheelinfo  # noqa: PLC0415
+
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            dist_info = {n.split("/", 1)[0] for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")}
+            if len(dist_info) != 1:
+                return ()
+            text = archive.read(f"{dist_info.pop()}/METADATA").decode("utf-8")
+        message = wheelinfo.parse_metadata(text)
+        return tuple(wheelinfo.parse_dependency(str(v)) for v in message.get_all("Requires-Dist") or [])
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValidationFailed):
+        return ()
+
+
+def _look_up(
+    folder: Path,
+    wheel: Path,
+    *,
+    with_packages: Sequence[str],
+    find_links: Sequence[str],
+    offline: bool,
+    index_url: str | None,
+    plat: Platform,
+    tags: Sequence[str],
+    env: Mapping[str, str],
+) -> Cached:
+    """The key of the validation about to run (nothing in the wheel is decompressed but its METADATA), and the
+    decision on an entry recorded for it."""
+    from mlc_devops import depwheels  # noqa: PLC0415
+
+    local: list[tuple[str, str, Path]] = []
+    requirements: list[str] = []
+    for item in with_packages:
+        if item.endswith(".whl") and Path(item).is_file():
+            parsed = parse_wheel_filename(Path(item).name)
+            local.append((str(parsed[0]), str(parsed[1]), Path(item)))
+        else:
+            requirements.append(item)
+    for name, path in depwheels.find_links_candidates(_declared(wheel), find_links).items():
+        local.append((name, str(parse_wheel_filename(path.name)[1]), path))
+    inputs = vcache.inputs_for(
+        wheel_sha256=vcache.sha256(wheel) or "",
+        providers=local,
+        requirements=requirements,
+        find_links=find_links,
+        offline=offline,
+        index_url=index_url,
+        platform=plat.name,
+        tags=tags,
+        policies=resolution.load_policies(),
+        env=venv.clean_env(env),
+    )
+    key = vcache.cache_key(inputs)
+    path = vcache.entry_path(folder, key)
+    stored = vcache.load_entry(path)
+    system = stored.get("system") if stored is not None else None
+    now = vcache.hash_files(system) if isinstance(system, dict) else {}
+    return Cached(path, key, inputs, stored, vcache.decide(stored, key, now))
+
+
+def _remember(
+    cached: Cached,
+    result: Mapping[str, Any],
+    probe: Mapping[str, Any],
+    fetched: Sequence[vcache.ProviderFile],
+    seconds: float,
+) -> str:
+    """The note on this validation: its load check reused (pip fetched the same providers), or recorded
+    for reuse (or why not)."""
+    if cached.stored is not None and cached.decision.reuse and vcache.same_fetched(cached.stored, fetched).reuse:
+        vcache.touch(cached.path)
+        return vcache.reused_note(cached.stored, cached.path, result["findings"], "load check")
+    record = vcache.entry_record(
+        cached.key,
+        cached.inputs,
+        result=result,
+        load={k: v for k, v in probe.items() if k not in ("outside", "installed")},
+        fetched=fetched,
+        system=vcache.hash_files(str(p) for p in probe.get("outside", [])),
+        installed=[str(d) for d in probe.get("installed", [])],
+        validated_at=vcache.utc_now(),
+        seconds=seconds,
+    )
+    failed = vcache.store(cached.path.parent, cached.key, record)
+    if cached.stored is None:
+        why = ""
+    elif not cached.decision.reuse:
+        why = f" (the entry there was not reused: {cached.decision.reason})"
+    else:
+        why = f" (the entry there was not reused: {vcache.same_fetched(cached.stored, fetched).reason})"
+    return (failed or f"validation recorded for reuse in {cached.path.parent}") + why

@@ -124,6 +124,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(env MLC_FAIL_ON_FINDINGS)",
     )
     parser.add_argument(
+        "--validation-cache",
+        metavar="DIR|off",
+        help="where passed validations are kept, to be reused for a byte-identical wheel with the same inputs; off "
+        "validates afresh (env MLC_VALIDATION_CACHE; default: validation/ in the user's cache directory)",
+    )
+    parser.add_argument(
         "--wait", action="store_true", help="wait for another build of this workspace instead of refusing"
     )
     parser.add_argument(
@@ -1092,6 +1098,7 @@ def _cargo(root: Path, libraries: Sequence[str], console: Console) -> dict[str, 
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    env = options.with_validation_cache(env, args.validation_cache)
     console = Console.from_env(env)
     opts = options.resolve(_args.flags(args), env)
     result = build(opts, env, console, clean_dist=args.clean_dist, wait=args.wait)

@@ -32,6 +32,17 @@ def loaded_libraries() -> dict[str, str]:
     return out
 
 
+def outside(prefix: str) -> list[str]:
+    """The files a check depends on beyond the environment at ``prefix``: real paths of the shared
+    libraries in this process that live elsewhere (libc, libstdc++, the interpreter's modules) and of
+    the interpreter itself, sorted; empty where the process's libraries cannot be listed (no /proc)."""
+    present = loaded_libraries()
+    if not present:
+        return []
+    root = os.path.realpath(prefix) + os.sep
+    return sorted({p for p in present.values() if not p.startswith(root)} | {os.path.realpath(sys.executable)})
+
+
 def import_all(modules: list[str]) -> dict[str, str]:
     """Import each module; module -> "ok" or the error, whatever it is."""
     out = {}

@@ -12,7 +12,8 @@ global functions, and abort when both are in one process) never meet:
   SPEC: ``{"providers": [module], "preload": [path], "library": path}``,
   paths relative to site-packages.
 
-Prints one JSON object.
+Prints one JSON object; ``outside`` in it names the files beyond the environment that the
+process had mapped (the interpreter, libc, ...), which a reused check must find unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def check_import(spec: dict[str, object]) -> dict[str, object]:
     except Exception as exc:
         out["import"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "oserror": isinstance(exc, OSError)}
     out["loaded"] = libs.under(libs.site_dir())
+    out["outside"] = libs.outside(sys.prefix)
     return out
 
 
@@ -53,6 +55,7 @@ def check_library(spec: dict[str, object]) -> dict[str, object]:
         out["error"] = detail.replace(base + os.sep, "")
     elif status == "skipped":
         out["loaded_from"] = detail
+    out["outside"] = libs.outside(sys.prefix)
     return out
 
 
