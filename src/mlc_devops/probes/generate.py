@@ -10,8 +10,8 @@ request with a stream callback that hands back token ids:
 ``mlc_llm.serve.sync_engine.SyncMLCEngine`` (upstream since mid-2024, current)
 and ``mlc_llm.serve.Engine`` with a ``KVCacheConfig`` (mlc-llm 34497eae,
 2024-03). Both take the prompt as token ids (``data.TokenData``), so the
-tokenizer plays no part in what is compared; greedy is ``temperature=0``
-(upstream's samplers take the arg-max below 1e-5) with ``ignore_eos``.
+tokenizer plays no part in what is compared; greedy is ``top_p=0`` at
+``temperature=1`` (see :func:`_greedy_config`) with ``ignore_eos``.
 """
 
 # ruff: noqa: PLC0415  # which engine API to import depends on the mlc_llm installed: imports sit where it is known
@@ -58,9 +58,12 @@ def capabilities() -> dict[str, Any]:
 
 
 def _greedy_config(gen_cls: Any, steps: int, top_logprobs: int) -> Any:
+    # Greedy with true log-probabilities: temperature 0 would be clamped to 1e-5 and the reported
+    # probabilities would be one-hot; top_p 0 keeps only the arg-max (cpu_sampler.cc's top_p == 0
+    # case; the GPU sampler's top-p cut-off at 0), while the probabilities stay softmax(logits).
     return gen_cls(
-        temperature=0.0,
-        top_p=1.0,
+        temperature=1.0,
+        top_p=0.0,
         max_tokens=steps,
         ignore_eos=True,
         logprobs=top_logprobs > 0,
