@@ -340,6 +340,22 @@ def pip_config_files(env: Mapping[str, str]) -> list[Path]:
     return [p for p in candidates if p.is_file()]
 
 
+def policy_file_sha256() -> str | None:
+    """SHA-256 of auditwheel's manylinux policy file, which validation reads (:func:`resolution.load_policies`),
+    found without importing auditwheel (its import takes longer than the rest of a reuse); None without it."""
+    import importlib.util  # noqa: PLC0415
+
+    try:
+        spec = importlib.util.find_spec("auditwheel")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        found = sha256(Path(folder) / "policy" / "manylinux-policy.json")
+        if found is not None:
+            return found
+    return None
+
+
 def pip_version() -> str | None:
     from importlib import metadata  # noqa: PLC0415
 
@@ -373,11 +389,10 @@ def inputs_for(
     index_url: str | None,
     platform: str,
     tags: Sequence[str],
-    policies: Any,
     env: Mapping[str, str],
 ) -> Inputs:
     """:class:`Inputs` of a validation about to run with this interpreter: ``providers`` are
-    (name, version, wheel file) of the wheels it may take from files, ``policies`` auditwheel's."""
+    (name, version, wheel file) of the wheels it may take from files."""
     from mlc_devops import __version__  # noqa: PLC0415
 
     return Inputs(
@@ -391,7 +406,7 @@ def inputs_for(
         python_version=sys.version,
         platform=platform,
         tags_digest=digest(list(tags)),
-        policy_digest=digest(policies),
+        policy_digest=digest(policy_file_sha256()),
         tool_version=__version__,
         code_digest=code_digest(),
         pip_version=pip_version(),

@@ -634,7 +634,6 @@ def _look_up(
         index_url=index_url,
         platform=plat.name,
         tags=tags,
-        policies=resolution.load_policies(),
         env=venv.clean_env(env),
     )
     key = vcache.cache_key(inputs)
