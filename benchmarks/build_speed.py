@@ -20,8 +20,9 @@ a byte-identical wheel:
 5. overhead: ``mlc-devops build`` against plain ``pip wheel --no-deps -w dist .`` on the same tree,
    alternated, in the same state before each run (after a clean, cache warm; and no-op). Plain pip
    gets the environment the tool would give the build (launcher, cache settings, jobs, cargo target
-   dir, the commit's SOURCE_DATE_EPOCH), so the ratio is what the tool adds: preflight, config,
-   validation, report.
+   dir, the commit's SOURCE_DATE_EPOCH), and both build isolated (or, with --no-build-isolation, both
+   not: the tool is told either way, since its default, auto, turns isolation off where the build
+   backend is installed), so the ratio is what the tool adds: preflight, config, validation, report.
 
 Targets (issue 12): warm <= 10% of cold, no-op <= 3% of cold, tool overhead <= 2%. The Rust share
 of a build is cargo's own "Finished ... in S s" over the build's wall time (from the build log);
@@ -118,8 +119,11 @@ class Bench:
             str(self.jobs),
             "--json",
         ]
-        if not (self.isolation if isolation is None else isolation):
-            cmd.append("--no-build-isolation")
+        # explicit either way: the tool's default (auto) turns isolation off where the build backend is
+        # installed, and plain pip's is on, so without it the two sides would not build alike
+        cmd.append(
+            "--build-isolation" if (self.isolation if isolation is None else isolation) else "--no-build-isolation"
+        )
         seconds, proc = self._timed(cmd, cwd=self.work)
         report = json.loads(proc.stdout)
         log = self.ws / "build" / LOG_NAME
