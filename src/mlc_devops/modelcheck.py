@@ -25,9 +25,9 @@ MODEL_CHOICES = ("tiny", "1b")
 DEVICE_CHOICES = ("cpu", "cuda", "vulkan", "rocm", "metal", "opencl")
 DEFAULT_STEPS = 16
 SEED = 20241128
-# A fixed prompt of token ids inside every preset's vocabulary (the tiny one has 512 entries);
+# A fixed prompt of token ids inside every preset's vocabulary (tiny: 384 entries), starting with <s> (id 0);
 # ids, not text, so the comparison does not depend on the tokenizer.
-PROMPT = (1, 72, 101, 108, 108, 111, 44, 32, 77, 76, 67, 33)
+PROMPT = (0, 72, 101, 108, 108, 111, 44, 32, 77, 76, 67, 33)
 
 # Log-probability tolerance of the first step, float32 model (q0f32): the engine's
 # GPU kernels sum in another order than NumPy (tree reductions, fused softmax), and
