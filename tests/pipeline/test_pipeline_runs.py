@@ -1,5 +1,8 @@
 """Events through .github/workflows/ci.yml under act, offline, on the stand-in (docs/pipeline.md).
 
+Push to main, a pull request and a v* tag, each the whole event; and two broken
+copies of ci.yml that static checks pass and the run does not.
+
 The test job inside act runs a small marked subset (PYTEST_ADDOPTS: the run's
 --pytest-args); the image build reuses the engine's layer cache except on
 tags, where ci.yml asks for a cold build.
@@ -20,6 +23,7 @@ from mlc_devops import pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_JOBS = ["lint", "test", "docker", "wheel-linux", "smoke-linux"]
+COSIGN_INSTALLER_PIN = "6f9f17788090df1f26f669e9d70d6ae9567deba6"
 
 
 def run(event: str, work: Path, env: dict[str, str], **kw: object) -> pipeline.RunResult:
@@ -52,6 +56,47 @@ def test_push_to_main(tmp_path: Path, engine_env: dict[str, str]) -> None:
     # Push-only steps ran: the signature and attestations, keyed with the test key.
     assert any("KEYED" in line for line in jobs["docker"].standin_lines)
     assert set(result.not_runnable) == {"wheel-windows", "smoke-windows", "wheel-cuda", "smoke-gpu"}
+
+
+PUSH_ONLY = "github.event_name == 'push'"
+
+
+def test_pull_request_builds_without_publishing(tmp_path: Path, engine_env: dict[str, str]) -> None:
+    """A PR runs the Linux jobs; every push-only step is skipped, the image is built twice and pushed never.
+
+    wheel-linux builds the image itself (nothing was pushed): `mlc-devops image build`
+    with the base, Rust source, network and CA bundle from the run's MLC_IMAGE_*
+    variables, on the layers the docker job's build left in the engine.
+    """
+    result = run("pull_request", tmp_path, engine_env)
+    assert result.rc == 0, result.log
+    assert result.ref == "refs/pull/1/merge"
+    assert_ran_in_order(result, SPEC_JOBS)
+    jobs = by_name(result)
+    assert jobs["release"].result == "skipped", result.log
+    assert jobs["release"].skipped_because == "startsWith(github.ref, 'refs/tags/v')"
+    assert result.release_dir is None
+    skipped = {(job, s["step"]): s["if"] for job in ("docker", "wheel-linux") for s in jobs[job].skipped_steps}
+    assert skipped == {
+        ("docker", "Log in to GHCR"): PUSH_ONLY,
+        ("docker", f"sigstore/cosign-installer@{COSIGN_INSTALLER_PIN}"): PUSH_ONLY,
+        ("docker", "Sign the image (cosign keyless)"): PUSH_ONLY,
+        ("docker", "Attest the image's build provenance"): PUSH_ONLY,
+        ("docker", "Attest the image's SBOM"): PUSH_ONLY,
+        ("wheel-linux", "Log in to GHCR"): PUSH_ONLY,
+        ("wheel-linux", "Attest the wheel's build provenance"): "github.event_name != 'pull_request'",
+    }
+    assert not any("KEYED" in line for job in jobs.values() for line in job.standin_lines)
+    assert any("push=false" in line for line in jobs["docker"].standin_lines)
+    assert not any("pushed " in line for line in jobs["docker"].standin_lines)
+    local_build = [s for s in jobs["wheel-linux"].steps if s["step"].startswith("Build the image locally")]
+    assert [s["result"] for s in local_build] == ["success"]
+    image = jobs["docker"].outputs["image"]
+    assert image.startswith(f"ghcr.io/{pipeline.REPOSITORY}:sha-")
+    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux"]
+    assert jobs["smoke-linux"].artifacts_down == ["wheel-linux"]
+    # Nothing reached the local registry that stands in for GHCR.
+    assert not list((tmp_path / "registry").rglob("_manifests"))
 
 
 def test_tag_runs_through_release(tmp_path: Path, engine_env: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from mlc_devops import act_standin, pipeline
+from mlc_devops.commands import pipeline as pipeline_command
 
 REPO = Path(__file__).resolve().parents[2]
 CI = REPO / ".github" / "workflows" / "ci.yml"
@@ -101,3 +102,48 @@ def test_parse_log_reads_results_outputs_and_artifacts() -> None:
     assert report.outputs == {"image": "ghcr.io/o/r:sha-1"}
     assert report.artifacts_up == ["image-sbom"]
     assert report.seconds == 60
+
+
+SKIP_LOG = [
+    '{"jobID":"docker","time":"2026-01-01T00:00:00Z","msg":"start"}',
+    '{"jobID":"docker","stage":"Main","stepID":["4"],"stepResult":"skipped",'
+    "\"msg\":\"Skipping step 'Attest the image's SBOM' due to 'github.event_name == 'push''\"}",
+    '{"jobID":"docker","stage":"Main","stepID":["5"],"stepResult":"success","msg":"  ok  Success - Main Build [1s]"}',
+    '{"jobID":"docker","time":"2026-01-01T00:01:00Z","jobResult":"success","msg":"done"}',
+    '{"jobID":"release","time":"2026-01-01T00:02:00Z","jobResult":"skipped",'
+    "\"msg\":\"Skipping job 'release' due to 'startsWith(github.ref, 'refs/tags/v')'\"}",
+]
+
+
+def test_parse_log_says_which_if_skipped_a_step_and_a_job() -> None:
+    reports = pipeline.parse_log(SKIP_LOG, {})
+    docker, release = reports["docker"], reports["release"]
+    assert docker.skipped_steps == [
+        {"id": "['4']", "result": "skipped", "step": "Attest the image's SBOM", "if": "github.event_name == 'push'"}
+    ]
+    assert [s["step"] for s in docker.steps] == ["Attest the image's SBOM", "Build"]
+    assert docker.skipped_because == ""
+    assert (release.result, release.skipped_because) == ("skipped", "startsWith(github.ref, 'refs/tags/v')")
+
+
+def test_the_report_names_what_ran_and_what_each_if_skipped(tmp_path: Path) -> None:
+    reports = pipeline.parse_log(SKIP_LOG, {})
+    result = pipeline.RunResult(
+        event="pull_request",
+        ref="refs/pull/1/merge",
+        rc=0,
+        seconds=1.0,
+        work=tmp_path,
+        jobs=[reports["docker"], reports["release"]],
+        changes=[],
+        not_runnable={"wheel-windows": "runs-on windows-2022: no runner image for it here"},
+        release_dir=None,
+        release_check="no release directory",
+        log=tmp_path / "act.log",
+    )
+    text = "\n".join(pipeline_command.report_lines(result))
+    assert "skipped step \"Attest the image's SBOM\" (if: github.event_name == 'push')" in text
+    assert "release        skipped       0 s  (if: startsWith(github.ref, 'refs/tags/v'))" in text
+    assert "ran: docker; skipped by their if: release" in text
+    assert "wheel-windows  not runnable here" in text
+    assert result.as_json()["jobs"][1]["skipped_because"].startswith("startsWith(")

@@ -1,6 +1,7 @@
 """``mlc-devops image``: build the container image, compute its tags, run an engine, make a base.
 
-- ``image build``: ``docker build`` of docker/Dockerfile with the right build arguments.
+- ``image build``: ``docker build`` of docker/Dockerfile with the right build arguments; the machine's
+  settings (base, CA certificates, Rust source, network, builder) from flags or ``MLC_IMAGE_*``.
 - ``image tags --ref REF --sha SHA``: the tags docker/metadata-action gives that ref.
 - ``image engine start|stop|status``: a dockerd of our own, for machines without a service manager.
 - ``image base``: a base image from Debian packages (mmdebstrap, docker import): no registry.
@@ -55,12 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"image tag, repeatable (default {container.DEFAULT_IMAGE})",
     )
     build.add_argument("--python-version", help="PYTHON_VERSION build argument (default 3.13)")
-    build.add_argument("--base-image", help="BASE_IMAGE (default python:$PYTHON_VERSION-slim-bookworm)")
+    build.add_argument(
+        "--base-image",
+        help="BASE_IMAGE (env MLC_IMAGE_BASE; default python:$PYTHON_VERSION-slim-bookworm)",
+    )
     build.add_argument("--apt-mirror", help="APT_MIRROR: replaces http://deb.debian.org in the base's apt sources")
     build.add_argument(
         "--rust-source",
         choices=container.RUST_SOURCES,
-        help="RUST_SOURCE: rustup (default) or debian's rustc/cargo",
+        help="RUST_SOURCE: rustup (default) or debian's rustc/cargo (env MLC_IMAGE_RUST_SOURCE)",
     )
     build.add_argument("--rust-toolchain", help="RUST_TOOLCHAIN for rustup (default: the Dockerfile's pin)")
     build.add_argument("--rustup-dist-server", help="RUSTUP_DIST_SERVER: a rustup mirror")
@@ -68,9 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument(
         "--ca-cert",
         action="append",
-        default=[],
+        default=None,
         metavar="FILE",
-        help="extra CA certificate(s) to trust (PEM), repeatable",
+        help="extra CA certificate(s) to trust (PEM), repeatable "
+        "(env MLC_IMAGE_CA_CERTS: files separated by the path separator)",
     )
     build.add_argument(
         "--build-arg",
@@ -81,12 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     build.add_argument("--label-version", help=f"org.opencontainers.image.version (default {__version__})")
     build.add_argument("--revision", help="org.opencontainers.image.revision (default: git HEAD of the context)")
-    build.add_argument("--network", help="network for RUN steps, e.g. host")
+    build.add_argument("--network", help="network for RUN steps, e.g. host (env MLC_IMAGE_NETWORK)")
     build.add_argument(
         "--builder",
-        choices=("auto", "classic", "buildkit"),
-        default="auto",
-        help="classic builder or BuildKit (default: docker's choice)",
+        choices=container.BUILDERS,
+        default=None,
+        help="classic builder or BuildKit (env MLC_IMAGE_BUILDER; default auto: docker's choice)",
     )
     build.add_argument(
         "--docker",
@@ -193,11 +198,25 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     dockerfile = Path(args.file).resolve() if args.file else context / container.DOCKERFILE
     if not dockerfile.is_file():
         raise UsageError(f"no Dockerfile at {dockerfile}")
+    machine = container.resolve_image_build_settings(
+        {
+            "base_image": args.base_image,
+            "ca_certs": args.ca_cert,
+            "rust_source": args.rust_source,
+            "network": args.network,
+            "builder": args.builder,
+        },
+        env,
+    )
+    for cert in machine.ca_certs:
+        if not cert.is_file():
+            origin = machine.origins["ca_certs"].origin
+            raise UsageError(f"no CA certificate at {cert} ({'--ca-cert' if origin == 'flag' else origin})")
     build_args = container.image_build_args(
         python_version=args.python_version,
-        base_image=args.base_image,
+        base_image=machine.base_image,
         apt_mirror=args.apt_mirror,
-        rust_source=args.rust_source,
+        rust_source=machine.rust_source,
         rust_toolchain=args.rust_toolchain,
         rustup_dist_server=args.rustup_dist_server,
         pip_index_url=args.pip_index_url,
@@ -207,8 +226,11 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         extra=args.build_arg,
     )
     tags = tuple(args.tags or (container.DEFAULT_IMAGE,))
-    certs = [Path(c) for c in args.ca_cert]
-    client_env = container.docker_build_env(args.builder, docker_env(env))
+    certs = list(machine.ca_certs)
+    from_env = container.settings_from_environment(machine)
+    if from_env:
+        console.say("image build settings from the environment: " + " ".join(from_env))
+    client_env = container.docker_build_env(machine.builder, docker_env(env))
     with tempfile.TemporaryDirectory(prefix="mlc-image-context-") as staging:
         build_context = container.stage_context(context, Path(staging), certs) if certs else context
         spec = container.ImageBuild(
@@ -216,13 +238,13 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             tags=tags,
             dockerfile=(build_context / container.DOCKERFILE) if certs and not args.file else dockerfile,
             build_args=build_args,
-            network=args.network,
-            builder=args.builder,
+            network=machine.network,
+            builder=machine.builder,
             no_cache=args.no_cache,
             pull=args.pull,
         )
         docker = args.docker or "docker"
-        if args.builder == "buildkit" and args.docker is None and not args.dry_run:
+        if machine.builder == "buildkit" and args.docker is None and not args.dry_run:
             docker = container.buildkit_client(client_env) or docker
         command = container.docker_build_command(spec, docker)
         if args.dry_run:
@@ -248,6 +270,7 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             "seconds": round(seconds, 1),
             "size_bytes": size,
             "build_args": dict(build_args),
+            "settings": {name: {"value": r.value, "origin": r.origin} for name, r in machine.origins.items()},
             "command": command,
         }
         print(json.dumps(payload, indent=2))

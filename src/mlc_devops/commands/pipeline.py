@@ -33,27 +33,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--timeout", type=float, default=3600.0, help="seconds act may run (default 3600)")
 
 
-def print_report(result: pipeline.RunResult) -> None:
-    out = sys.stdout
-    print(f"event {result.event} ({result.ref}): act exit {result.rc}, {result.seconds:.0f} s", file=out)
+def report_lines(result: pipeline.RunResult) -> list[str]:
+    """The run, job by job in the order they ran: results, outputs, artifacts, what did not succeed and why."""
+    out = [f"event {result.event} ({result.ref}): act exit {result.rc}, {result.seconds:.0f} s"]
     for job in result.jobs:
-        print(f"  {job.name:<14} {job.result:<8} {job.seconds:6.0f} s", file=out)
+        why = f"  (if: {job.skipped_because})" if job.skipped_because else ""
+        out.append(f"  {job.name:<14} {job.result:<8} {job.seconds:6.0f} s{why}")
         for key, value in job.outputs.items():
-            print(f"      output {key} = {value}", file=out)
+            out.append(f"      output {key} = {value}")
         for name in job.artifacts_up:
-            print(f"      uploaded artifact {name}", file=out)
+            out.append(f"      uploaded artifact {name}")
         for name in job.artifacts_down:
-            print(f"      downloaded artifact {name}", file=out)
+            out.append(f"      downloaded artifact {name}")
         for step in job.steps:
-            if step["result"] != "success":
-                print(f"      step {step['step']}: {step['result']}", file=out)
+            if step["result"] == "skipped" and "if" in step:
+                out.append(f"      skipped step {step['step']!r} (if: {step['if']})")
+            elif step["result"] != "success":
+                out.append(f"      step {step['step']!r}: {step['result']}")
     for name, why in result.not_runnable.items():
-        print(f"  {name:<14} not runnable here ({why})", file=out)
+        out.append(f"  {name:<14} not runnable here ({why})")
+    ran = [j.name for j in result.jobs if j.result not in ("skipped", "not run")]
+    skipped = [j.name for j in result.jobs if j.result == "skipped"]
+    out.append(f"  ran: {', '.join(ran) or 'none'}; skipped by their if: {', '.join(skipped) or 'none'}")
     for change in result.changes:
-        print(f"  workflow change: {change}", file=out)
+        out.append(f"  workflow change: {change}")
     if result.release_dir is not None:
-        print(f"  release: {result.release_dir}: {result.release_check}", file=out)
-    print(f"  log: {result.log}", file=out)
+        out.append(f"  release: {result.release_dir}: {result.release_check}")
+    out.append(f"  log: {result.log}")
+    return out
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -73,5 +80,5 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
-        print_report(result)
+        print("\n".join(report_lines(result)))
     return 0 if result.rc == 0 else 1
