@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standin import build_ffi_wheel, copy_standin, make_git_workspace
+from standin import Cli, build_ffi_wheel, copy_standin, make_git_workspace
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,7 +66,7 @@ CliResult = subprocess.CompletedProcess
 
 
 @pytest.fixture
-def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+def cli() -> Cli:
     """Run the real ``mlc-devops`` in a child process (so signals, exit codes and output are real)."""
 
     def _run(

@@ -1,4 +1,7 @@
-"""Helpers that make stand-in workspaces for tests: plain copies and git checkouts with real submodules."""
+"""Helpers that make stand-in workspaces for tests: plain copies and git checkouts with real submodules.
+
+Also the type of the ``cli`` fixture (tests/conftest.py), which runs the real ``mlc-devops`` on them.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,21 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Protocol
 
 REPO = Path(__file__).resolve().parent.parent
 STANDIN = REPO / "examples" / "mini-mlc-llm"
 SUBMODULES = ("3rdparty/tvm", "3rdparty/tokenizers-cpp")
 # The stand-in of apache-tvm-ffi: its own project and wheel, which the stand-in MLC-LLM's libraries NEED.
 FFI_PROJECT = STANDIN / "3rdparty" / "tvm" / "3rdparty" / "tvm-ffi"
+
+
+class Cli(Protocol):
+    """The ``cli`` fixture: ``mlc-devops ARGS`` in a child process, its output captured as text."""
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]: ...
 
 
 def build_ffi_wheel(dest: Path) -> Path:

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import jsonshapes
 import pytest
@@ -71,12 +72,19 @@ class Docker:
         return proc
 
     def run(
-        self, *args: str, mounts: Sequence[str] = (), env: Sequence[str] = (), **kw: object
+        self,
+        *args: str,
+        mounts: Sequence[str] = (),
+        env: Sequence[str] = (),
+        check: bool = True,
+        timeout: float = 600,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """``docker run --rm --network host [-v ...] [-e K=V ...] IMAGE ARGS``."""
         volumes = [part for m in mounts for part in ("--volume", m)]
         variables = [part for e in env for part in ("--env", e)]
-        return self("run", "--rm", "--network", "host", *volumes, *variables, self.image, *args, **kw)  # type: ignore[arg-type]
+        command = ("run", "--rm", "--network", "host", *volumes, *variables, self.image, *args)
+        return self(*command, check=check, timeout=timeout, input=input)
 
     def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         """The real mlc-devops, in a child process, talking to this engine."""
@@ -86,7 +94,7 @@ class Docker:
         return image_build_args(context, tag, builder)
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("MLC_REQUIRE_DOCKER") == "1":
         pytest.fail(f"MLC_REQUIRE_DOCKER=1 but {reason}")
     pytest.skip(reason)

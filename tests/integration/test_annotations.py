@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from standin import Cli
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +15,7 @@ def _env(**values: str) -> dict[str, str]:
     return {**env, **values}
 
 
-def test_a_bad_argument_is_an_annotation_on_actions(cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_argument_is_an_annotation_on_actions(cli: Cli) -> None:
     proc = cli("doctor", "--no-such-flag", env=_env(GITHUB_ACTIONS="true"))
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-2:] == [
@@ -24,7 +25,7 @@ def test_a_bad_argument_is_an_annotation_on_actions(cli) -> None:  # type: ignor
     assert proc.stdout == ""
 
 
-def test_a_tool_error_is_an_escaped_annotation_on_actions(cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_tool_error_is_an_escaped_annotation_on_actions(cli: Cli) -> None:
     proc = cli("config", "--json", env=_env(GITHUB_ACTIONS="true", MLC_PRESET="50%"))
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
@@ -34,7 +35,7 @@ def test_a_tool_error_is_an_escaped_annotation_on_actions(cli) -> None:  # type:
     assert '"kind": "usage"' in proc.stdout  # the JSON error stays on stdout, without the annotation
 
 
-def test_no_annotation_off_actions(cli) -> None:  # type: ignore[no-untyped-def]
+def test_no_annotation_off_actions(cli: Cli) -> None:
     proc = cli("doctor", "--no-such-flag", env=_env())
     assert proc.returncode == 2
     assert "::error" not in proc.stderr

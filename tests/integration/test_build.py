@@ -7,17 +7,29 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
+from typing import TypedDict
 
 import jsonshapes
 import pytest
+from standin import Cli
 
 pytestmark = pytest.mark.integration
 
 TOKENIZER = "tests/python/data/tokenizer.json"
 
 
+class Built(TypedDict):
+    """The module's one build: its workspace, dist folder, wheel, and the build's stderr."""
+
+    ws: Path
+    dist: Path
+    wheel: Path
+    stderr: Path
+    log: str
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """One root-layout build from a git workspace with real submodules, shared by this module."""
     import subprocess
     import sys
@@ -37,10 +49,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert proc.returncode == 0, proc.stderr
     wheels = list(dist.glob("*.whl"))
     assert len(wheels) == 1
-    return {"ws": ws, "dist": dist, "wheel": wheels[0], "stderr": Path(base / "stderr.txt"), "log": proc.stderr}  # type: ignore[dict-item]
+    return {"ws": ws, "dist": dist, "wheel": wheels[0], "stderr": Path(base / "stderr.txt"), "log": proc.stderr}
 
 
-def test_root_layout_wheel_holds_both_libraries(built: dict[str, Path]) -> None:
+def test_root_layout_wheel_holds_both_libraries(built: Built) -> None:
     wheel = built["wheel"]
     assert wheel.name == "mlc_llm-0.1.0.dev0-py3-none-linux_x86_64.whl"
     names = zipfile.ZipFile(wheel).namelist()
@@ -48,7 +60,7 @@ def test_root_layout_wheel_holds_both_libraries(built: dict[str, Path]) -> None:
     assert "mlc_llm/lib/libtvm_runtime.so" in names
 
 
-def test_build_says_layout_progress_and_phase_times(built: dict[str, Path]) -> None:
+def test_build_says_layout_progress_and_phase_times(built: Built) -> None:
     log = str(built["log"])
     assert "layout:   root" in log
     assert "compile " in log and "(100%)" in log
@@ -56,7 +68,7 @@ def test_build_says_layout_progress_and_phase_times(built: dict[str, Path]) -> N
         assert f"    {phase}: " in log, phase
 
 
-def test_report_records_layout_commits_and_digest(built: dict[str, Path]) -> None:
+def test_report_records_layout_commits_and_digest(built: Built) -> None:
     import hashlib
 
     wheel = built["wheel"]
@@ -80,7 +92,7 @@ def _runtime_bytes(wheel: Path) -> bytes:
         return zf.read(next(n for n in zf.namelist() if n.endswith("libtvm_runtime.so")))
 
 
-def test_cpu_build_compiles_no_vulkan_code(built: dict[str, Path]) -> None:
+def test_cpu_build_compiles_no_vulkan_code(built: Built) -> None:
     text = (built["ws"] / "build" / "config.cmake").read_text()
     assert "set(USE_VULKAN OFF)" in text
     assert b"mlc_standin_vulkan_enabled" not in _runtime_bytes(built["wheel"])
@@ -90,7 +102,7 @@ def test_cpu_build_compiles_no_vulkan_code(built: dict[str, Path]) -> None:
     shutil.which("glslangValidator") is None,
     reason="Vulkan build needs glslang-tools (apt-get install glslang-tools spirv-tools spirv-headers libvulkan-dev)",
 )
-def test_vulkan_backend_changes_what_is_compiled(built: dict[str, Path], cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_vulkan_backend_changes_what_is_compiled(built: Built, cli: Cli, tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     proc = cli("build", str(built["ws"]), "--backend", "vulkan", "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr
@@ -101,7 +113,7 @@ def test_vulkan_backend_changes_what_is_compiled(built: dict[str, Path], cli, tm
     assert report["backends"] == ["cpu", "vulkan"]
 
 
-def test_smoke_accepts_the_wheel_and_round_trips_text(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
+def test_smoke_accepts_the_wheel_and_round_trips_text(built: Built, cli: Cli) -> None:
     proc = cli("smoke", str(built["wheel"]), "--tokenizer", str(built["ws"] / TOKENIZER), "--json")
     assert proc.returncode == 0, proc.stderr
     data = jsonshapes.check_text(proc.stdout)
@@ -114,7 +126,7 @@ def test_smoke_accepts_the_wheel_and_round_trips_text(built: dict[str, Path], cl
     assert [f["kind"] for f in data["findings"]] == ["version-mismatch"]
 
 
-def test_smoke_offline_installs_the_wheel_alone(built: dict[str, Path], cli, ffi_wheel: Path) -> None:  # type: ignore[no-untyped-def]
+def test_smoke_offline_installs_the_wheel_alone(built: Built, cli: Cli, ffi_wheel: Path) -> None:
     alone = cli("smoke", str(built["wheel"]), "--offline")
     assert alone.returncode == 1
     assert alone.stderr.strip().splitlines()[-1] == (
@@ -127,7 +139,7 @@ def test_smoke_offline_installs_the_wheel_alone(built: dict[str, Path], cli, ffi
     assert "smoke: passed" in proc.stdout
 
 
-def test_smoke_rejects_a_wheel_whose_library_is_broken(built: dict[str, Path], cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_smoke_rejects_a_wheel_whose_library_is_broken(built: Built, cli: Cli, tmp_path: Path) -> None:
     broken = tmp_path / built["wheel"].name
     with zipfile.ZipFile(built["wheel"]) as src, zipfile.ZipFile(broken, "w") as dst:
         for item in src.infolist():
@@ -140,7 +152,7 @@ def test_smoke_rejects_a_wheel_whose_library_is_broken(built: dict[str, Path], c
     assert "smoke" in proc.stderr and "failed" in proc.stderr
 
 
-def test_test_command_runs_unittest_selection_with_junit(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
+def test_test_command_runs_unittest_selection_with_junit(built: Built, cli: Cli) -> None:
     junit = built["ws"] / "build" / "junit.xml"
     proc = cli("test", "--source", str(built["ws"]), "--dist", str(built["dist"]), "--junitxml", str(junit), "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -153,7 +165,7 @@ def test_test_command_runs_unittest_selection_with_junit(built: dict[str, Path],
     assert "deselected" in proc.stderr
 
 
-def test_test_command_fails_when_selection_includes_engine_tests(built: dict[str, Path], cli) -> None:  # type: ignore[no-untyped-def]
+def test_test_command_fails_when_selection_includes_engine_tests(built: Built, cli: Cli) -> None:
     proc = cli("test", "--source", str(built["ws"]), "--dist", str(built["dist"]), "-m", "", "-k", "", "-q")
     assert proc.returncode == 1
     assert "tests failed" in proc.stderr
@@ -162,7 +174,7 @@ def test_test_command_fails_when_selection_includes_engine_tests(built: dict[str
     assert " failed" in proc.stderr.split("mlc-devops test: error:")[0]
 
 
-def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli, ffi_wheel: Path) -> None:  # type: ignore[no-untyped-def]
+def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli: Cli, ffi_wheel: Path) -> None:
     from standin import copy_standin
 
     ws = copy_standin(tmp_path / "legacy")
@@ -179,7 +191,7 @@ def test_legacy_layout_builds_and_smokes(tmp_path: Path, cli, ffi_wheel: Path) -
     assert smoke.returncode == 0, smoke.stderr
 
 
-def test_failed_compile_leaves_no_wheel_in_dist(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_failed_compile_leaves_no_wheel_in_dist(tmp_path: Path, cli: Cli) -> None:
     from standin import copy_standin
 
     ws = copy_standin(tmp_path / "broken")
@@ -193,7 +205,7 @@ def test_failed_compile_leaves_no_wheel_in_dist(tmp_path: Path, cli) -> None:  #
     assert (ws / "build" / "mlc-devops-build.log").is_file()
 
 
-def test_no_source_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+def test_no_source_is_a_usage_error(cli: Cli) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MLC_SOURCE_DIR"}
     proc = cli("build", env=env)
     assert proc.returncode == 2
@@ -203,7 +215,7 @@ def test_no_source_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def
     ]
 
 
-def test_stale_wheel_in_dist_is_reported_and_cleaned(built: dict[str, Path], cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stale_wheel_in_dist_is_reported_and_cleaned(built: Built, cli: Cli, tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     dist.mkdir()
     old = dist / "mlc_llm-0.0.9-py3-none-linux_x86_64.whl"
@@ -218,14 +230,15 @@ def test_stale_wheel_in_dist_is_reported_and_cleaned(built: dict[str, Path], cli
     assert len(list(dist.glob("*.whl"))) == 1
 
 
-def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    if shutil.which("ccache") is None:
+def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: Path, cli: Cli, tmp_path: Path) -> None:
+    ccache = shutil.which("ccache")
+    if ccache is None:
         pytest.skip("needs ccache")
     args = ("build", str(plain_workspace), "--no-build-isolation", "--dist", str(tmp_path / "dist"))
     assert cli(*args, "--cache", "ccache").returncode == 0
     cache_file = plain_workspace / "build" / "CMakeCache.txt"
-    assert "CMAKE_CXX_COMPILER_LAUNCHER:UNINITIALIZED=" + shutil.which("ccache") in cache_file.read_text() or (
-        "CMAKE_CXX_COMPILER_LAUNCHER:STRING=" + shutil.which("ccache") in cache_file.read_text()
+    assert "CMAKE_CXX_COMPILER_LAUNCHER:UNINITIALIZED=" + ccache in cache_file.read_text() or (
+        "CMAKE_CXX_COMPILER_LAUNCHER:STRING=" + ccache in cache_file.read_text()
     )
     proc = cli(*args, "--cache", "none")
     assert proc.returncode == 0, proc.stderr
@@ -238,8 +251,8 @@ def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: 
 
 
 def test_repair_gives_a_manylinux_wheel_that_still_loads(
-    plain_workspace: Path, cli, tmp_path: Path, ffi_wheel: Path
-) -> None:  # type: ignore[no-untyped-def]
+    plain_workspace: Path, cli: Cli, tmp_path: Path, ffi_wheel: Path
+) -> None:
     dist = tmp_path / "dist"
     proc = cli("build", str(plain_workspace), "--repair", "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonshapes
 import pytest
-from standin import copy_standin
+from standin import Cli, copy_standin
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _doctor_check(cli, ws: Path, name: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:  # type: ignore[no-untyped-def]
+def _doctor_check(cli: Cli, ws: Path, name: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
     proc = cli("doctor", str(ws), "--json", env=env)
     data = json.loads(proc.stdout)
     return proc.returncode, next(c for c in data["checks"] if c["name"] == name)
@@ -40,7 +40,7 @@ def _configure_by_hand(ws: Path, generator: str) -> None:
 @pytest.mark.parametrize("layout", ["root", "legacy"])
 def test_build_dir_from_a_by_hand_makefiles_configure_is_started_afresh(
     layout: str,
-    cli,  # type: ignore[no-untyped-def]
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     if shutil.which("ninja") is None:
@@ -60,7 +60,7 @@ def test_build_dir_from_a_by_hand_makefiles_configure_is_started_afresh(
     assert _doctor_check(cli, ws, "build cache")[1]["status"] == "ok"
 
 
-def test_moved_legacy_checkout_is_configured_afresh(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_moved_legacy_checkout_is_configured_afresh(cli: Cli, tmp_path: Path) -> None:
     host = copy_standin(tmp_path / "host")
     (host / "pyproject.toml").unlink()
     _configure_by_hand(host, "Ninja" if shutil.which("ninja") else "Unix Makefiles")
@@ -76,7 +76,7 @@ def test_moved_legacy_checkout_is_configured_afresh(cli, tmp_path: Path) -> None
     assert f"CMAKE_HOME_DIRECTORY:INTERNAL={moved}" in (moved / "build" / "CMakeCache.txt").read_text()
 
 
-def test_skbuild_build_dir_cannot_make_the_report_lie(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_skbuild_build_dir_cannot_make_the_report_lie(cli: Cli, tmp_path: Path) -> None:
     ws = copy_standin(tmp_path / "ws")
     elsewhere = tmp_path / "elsewhere"
     env = {**os.environ, "SKBUILD_BUILD_DIR": str(elsewhere)}
@@ -91,7 +91,7 @@ def test_skbuild_build_dir_cannot_make_the_report_lie(cli, tmp_path: Path) -> No
     assert not elsewhere.exists()
 
 
-def test_cmake_args_that_override_a_backend_fail_the_build(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cmake_args_that_override_a_backend_fail_the_build(cli: Cli, tmp_path: Path) -> None:
     ws = copy_standin(tmp_path / "ws")
     env = {**os.environ, "CMAKE_ARGS": "-DUSE_OPENCL=OFF"}
     proc = cli("build", str(ws), "--backend", "opencl", "--dist", str(tmp_path / "dist"), env=env)
@@ -113,7 +113,7 @@ def _rust_shims(folder: Path, version: str) -> dict[str, str]:
     return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
 
 
-def test_bookworms_rust_is_too_old_for_tokenizers(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bookworms_rust_is_too_old_for_tokenizers(cli: Cli, tmp_path: Path) -> None:
     ws = copy_standin(tmp_path / "ws")
     env = _rust_shims(tmp_path / "shim", "1.63.0")
     code, check = _doctor_check(cli, ws, "rustc", env=env)
@@ -128,7 +128,7 @@ def test_bookworms_rust_is_too_old_for_tokenizers(cli, tmp_path: Path) -> None: 
     )
 
 
-def test_a_crates_rust_version_raises_the_floor(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_crates_rust_version_raises_the_floor(cli: Cli, tmp_path: Path) -> None:
     ws = copy_standin(tmp_path / "ws")
     cargo_toml = ws / "3rdparty" / "tokenizers-cpp" / "rust" / "Cargo.toml"
     cargo_toml.write_text(cargo_toml.read_text().replace('edition = "2021"', 'edition = "2021"\nrust-version = "1.85"'))

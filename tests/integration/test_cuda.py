@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from standin import Cli
 
 pytestmark = [
     pytest.mark.integration,
@@ -26,8 +27,8 @@ def _has_driver() -> bool:
 
 
 def test_cuda_wheel_builds_with_nvcc_and_smoke_gpu_reports_the_missing_driver(
-    plain_workspace: Path, cli, tmp_path: Path, ffi_wheel: Path
-) -> None:  # type: ignore[no-untyped-def]
+    plain_workspace: Path, cli: Cli, tmp_path: Path, ffi_wheel: Path
+) -> None:
     dist = tmp_path / "dist"
     proc = cli("build", str(plain_workspace), "--backend", "cuda", "--cuda-arch", "90", "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standin import copy_standin, env_without, git
+from standin import Cli, copy_standin, env_without, git
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +37,20 @@ def tmpfs(path: Path, *options: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def test_path_that_is_not_a_directory(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_path_that_is_not_a_directory(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     proc = cli("build", str(tmp_path / "file"))
     assert proc.returncode == 2
     assert _last_line(proc.stderr).endswith("is not a directory: pass the path of an MLC-LLM checkout")
 
 
-def test_directory_that_is_not_a_checkout(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_directory_that_is_not_a_checkout(cli: Cli, tmp_path: Path) -> None:
     proc = cli("build", str(tmp_path))
     assert proc.returncode == 2
     assert "is not an MLC-LLM checkout (no CMakeLists.txt)" in _last_line(proc.stderr)
 
 
-def test_partly_initialised_submodules(git_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_partly_initialised_submodules(git_workspace: Path, cli: Cli, tmp_path: Path) -> None:
     clone = tmp_path / "partial"
     git("clone", "-q", str(git_workspace), str(clone), cwd=tmp_path)
     git("submodule", "update", "--init", "3rdparty/tvm", cwd=clone)
@@ -71,7 +71,7 @@ def test_partly_initialised_submodules(git_workspace: Path, cli, tmp_path: Path)
         (["--backend", "cuda", "--cuda-arch", "90$(reboot)"], "invalid CUDA architecture '90$(reboot)'"),
     ],
 )
-def test_bad_backend_values_are_usage_errors(cli, plain_workspace: Path, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_backend_values_are_usage_errors(cli: Cli, plain_workspace: Path, args: list[str], message: str) -> None:
     proc = cli("build", str(plain_workspace), *args)
     assert proc.returncode == 2
     assert message in _last_line(proc.stderr)
@@ -79,7 +79,7 @@ def test_bad_backend_values_are_usage_errors(cli, plain_workspace: Path, args: l
 
 
 @pytest.mark.parametrize("program", ["cmake", "c++"])
-def test_cmake_or_compiler_missing(plain_workspace: Path, cli, tmp_path: Path, program: str) -> None:  # type: ignore[no-untyped-def]
+def test_cmake_or_compiler_missing(plain_workspace: Path, cli: Cli, tmp_path: Path, program: str) -> None:
     hidden = ("cmake",) if program == "cmake" else ("c++", "g++", "clang++", "cl")
     env = env_without(hidden, tmp_path / "path")
     proc = cli("build", str(plain_workspace), "--no-build-isolation", env=env)
@@ -88,7 +88,7 @@ def test_cmake_or_compiler_missing(plain_workspace: Path, cli, tmp_path: Path, p
     assert _last_line(proc.stderr).startswith(f"mlc-devops build: error: {name}: ")
 
 
-def test_config_cmake_at_the_root_is_overridden_and_said(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_config_cmake_at_the_root_is_overridden_and_said(plain_workspace: Path, cli: Cli, tmp_path: Path) -> None:
     (plain_workspace / "config.cmake").write_text("set(USE_VULKAN ON)\n")
     proc = cli("build", str(plain_workspace), "--dist", str(tmp_path / "dist"))
     assert proc.returncode == 0, proc.stderr
@@ -96,7 +96,7 @@ def test_config_cmake_at_the_root_is_overridden_and_said(plain_workspace: Path, 
     assert "set(USE_VULKAN OFF)" in (plain_workspace / "build" / "config.cmake").read_text()
 
 
-def test_unparseable_pyproject(plain_workspace: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_unparseable_pyproject(plain_workspace: Path, cli: Cli) -> None:
     (plain_workspace / "pyproject.toml").write_text("[tool.scikit-build\nwheel.py-api = ")
     proc = cli("build", str(plain_workspace))
     assert proc.returncode == 2
@@ -104,8 +104,8 @@ def test_unparseable_pyproject(plain_workspace: Path, cli) -> None:  # type: ign
 
 
 def test_unparseable_cmakelists_is_a_build_failure_with_cmakes_words(
-    plain_workspace: Path, cli, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    plain_workspace: Path, cli: Cli, tmp_path: Path
+) -> None:
     cml = plain_workspace / "CMakeLists.txt"
     cml.write_text(cml.read_text() + "\nif(\n")
     proc = cli("build", str(plain_workspace), "--dist", str(tmp_path / "dist"))
@@ -115,7 +115,7 @@ def test_unparseable_cmakelists_is_a_build_failure_with_cmakes_words(
     assert not list((tmp_path / "dist").glob("*"))
 
 
-def test_workspace_path_with_spaces_and_non_ascii(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_workspace_path_with_spaces_and_non_ascii(tmp_path: Path, cli: Cli) -> None:
     ws = copy_standin(tmp_path / "my work é 世界" / "mini llm")
     proc = cli("build", str(ws), "--no-build-isolation")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -123,7 +123,7 @@ def test_workspace_path_with_spaces_and_non_ascii(tmp_path: Path, cli) -> None: 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_read_only_dist(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_dist(plain_workspace: Path, cli: Cli, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro", "ro") as dist:
         proc = cli("build", str(plain_workspace), "--dist", str(dist))
     assert proc.returncode == 3
@@ -131,7 +131,7 @@ def test_read_only_dist(plain_workspace: Path, cli, tmp_path: Path) -> None:  # 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_read_only_workspace(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_workspace(cli: Cli, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro") as mount:
         copy_standin(mount / "ws")
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
@@ -141,7 +141,7 @@ def test_read_only_workspace(cli, tmp_path: Path) -> None:  # type: ignore[no-un
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_full_disk_for_the_workspace_is_caught_before_compiling(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_full_disk_for_the_workspace_is_caught_before_compiling(cli: Cli, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "small") as mount:
         ws = copy_standin(mount / "ws")
         proc = cli("build", str(ws), "--dist", str(tmp_path / "dist"))
@@ -150,7 +150,7 @@ def test_full_disk_for_the_workspace_is_caught_before_compiling(cli, tmp_path: P
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_full_dist_leaves_nothing_half_written(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_full_dist_leaves_nothing_half_written(plain_workspace: Path, cli: Cli, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "full") as dist:
         filler = dist / "filler"
         subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1k", "count=8192"], capture_output=True, check=False)
@@ -161,7 +161,7 @@ def test_full_dist_leaves_nothing_half_written(plain_workspace: Path, cli, tmp_p
     assert left == ["filler"]
 
 
-def test_second_build_in_one_workspace_refuses_or_waits(plain_workspace: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_second_build_in_one_workspace_refuses_or_waits(plain_workspace: Path, cli: Cli, tmp_path: Path) -> None:
     build_dir = plain_workspace / "build"
     build_dir.mkdir()
     fd = os.open(build_dir / ".mlc-devops.lock", os.O_RDWR | os.O_CREAT)

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from mlc_devops import pipeline
@@ -26,8 +27,10 @@ SPEC_JOBS = ["lint", "test", "docker", "wheel-linux", "smoke-linux"]
 COSIGN_INSTALLER_PIN = "6f9f17788090df1f26f669e9d70d6ae9567deba6"
 
 
-def run(event: str, work: Path, env: dict[str, str], **kw: object) -> pipeline.RunResult:
-    result = pipeline.run_pipeline(event, REPO, work, env, **kw)  # type: ignore[arg-type]
+def run(
+    event: str, work: Path, env: dict[str, str], *, workflow: Path | None = None, jobs: Sequence[str] = ()
+) -> pipeline.RunResult:
+    result = pipeline.run_pipeline(event, REPO, work, env, workflow=workflow, jobs=jobs)
     (work / "report.json").write_text(json.dumps(result.as_json(), indent=2))
     return result
 

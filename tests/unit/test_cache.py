@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlc_devops import cache, options
+from mlc_devops import run as run_mod
 from mlc_devops.commands import build
 from mlc_devops.errors import PrerequisiteMissing, UsageError
 
@@ -188,7 +189,7 @@ def test_begin_and_end_start_no_server_for_ccache_or_none(monkeypatch: pytest.Mo
         calls.append(list(args))
         raise AssertionError("no process expected")
 
-    monkeypatch.setattr(cache.run_mod, "run", fake_run)
+    monkeypatch.setattr(run_mod, "run", fake_run)
     none = cache.wire(cache.Launcher("none", None), Path("/w"), {})
     assert cache.begin(none, {}) is None
     cache.end(none, {})

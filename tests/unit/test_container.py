@@ -278,7 +278,7 @@ def test_buildkit_client_prefers_buildx_then_an_old_client(monkeypatch: pytest.M
         return run_mod.Result(tuple(args), 0, version + "\n", 0.0)
 
     monkeypatch.setattr(run_mod, "run", fake_run)
-    monkeypatch.setattr(container.Path, "exists", lambda self: True)
+    monkeypatch.setattr(Path, "exists", lambda self: True)
     monkeypatch.setattr(run_mod, "which", lambda program, env=None: "/new/docker")
     assert container.buildkit_client({}, ("docker", "/old/docker")) == "/old/docker"
     assert container.buildkit_client({}, ("docker",)) is None
@@ -358,9 +358,12 @@ def test_start_engine_gives_up_with_the_log_tail(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(container, "engine_answers", lambda env, docker="docker": None)
     monkeypatch.setattr(run_mod, "which", lambda program, env=None: f"/usr/bin/{program}")
     monkeypatch.setattr(run_mod, "require", lambda program, env=None, hint="": program)
-    monkeypatch.setattr(
-        run_mod, "run", lambda args, **kw: started.append(list(args)) or run_mod.Result(tuple(args), 0, "", 0)
-    )
+
+    def fake_run(args: list[str], **_kw: object) -> run_mod.Result:
+        started.append(list(args))
+        return run_mod.Result(tuple(args), 0, "", 0)
+
+    monkeypatch.setattr(run_mod, "run", fake_run)
     with pytest.raises(PrerequisiteMissing, match="did not answer") as info:
         container.start_engine(engine, {}, timeout=0.01, sleep=lambda s: None)
     assert "boom" in info.value.detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -229,14 +230,14 @@ def system(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     uid_map = tmp_path / "uid_map"
     uid_map.write_text(IDENTITY_MAP)
     monkeypatch.setattr(ep, "UID_MAP", uid_map)
-    monkeypatch.setattr(ep.os, "setgroups", lambda groups: calls.append(("setgroups", list(groups))))
-    monkeypatch.setattr(ep.os, "setgid", lambda gid: calls.append(("setgid", gid)))
-    monkeypatch.setattr(ep.os, "setuid", lambda uid: calls.append(("setuid", uid)))
+    monkeypatch.setattr(os, "setgroups", lambda groups: calls.append(("setgroups", list(groups))))
+    monkeypatch.setattr(os, "setgid", lambda gid: calls.append(("setgid", gid)))
+    monkeypatch.setattr(os, "setuid", lambda uid: calls.append(("setuid", uid)))
 
     def fake_exec(file: str, argv: list[str], env: dict[str, str]) -> None:
         raise Exec(argv, env)
 
-    monkeypatch.setattr(ep.os, "execvpe", fake_exec)
+    monkeypatch.setattr(os, "execvpe", fake_exec)
     return {"calls": calls, "workspace": workspace, "passwd": passwd}
 
 
@@ -261,8 +262,8 @@ def test_root_start_adopts_the_workspace_owner_then_execs(
         st_uid, st_gid = 4321, 4322
 
     monkeypatch.setattr(Path, "stat", lambda self, **kw: Owner() if self == ws else real_stat(self, **kw))
-    monkeypatch.setattr(ep.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(ep.os, "access", lambda path, mode: True)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "access", lambda path, mode: True)
     with pytest.raises(Exec) as info:
         cli.main(["entrypoint", "--", "build", "--jobs", "1"])
     assert info.value.argv == ["mlc-devops", "build", "--source", str(ws), "--preset", "vulkan", "--jobs", "1"]
@@ -275,15 +276,15 @@ def test_unwritable_workspace_is_refused_after_dropping_root(
     system: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (system["workspace"] / "CMakeLists.txt").write_text("project(x)\n")
-    monkeypatch.setattr(ep.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(ep.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
     assert cli.main(["entrypoint", "--", "test"]) == 2
     assert "not writable" in capsys.readouterr().err
     assert ("setuid", 1000) in system["calls"]
 
 
 def test_not_root_runs_the_command_as_is(system: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ep.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(Exec) as info:
         cli.main(["entrypoint", "--", "cargo", "--version"])
     assert info.value.argv == ["cargo", "--version"]
@@ -293,12 +294,12 @@ def test_not_root_runs_the_command_as_is(system: dict[str, Any], monkeypatch: py
 def test_a_missing_program_is_a_clear_error(
     system: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(ep.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
 
     def missing(file: str, argv: list[str], env: dict[str, str]) -> None:
         raise FileNotFoundError(2, "No such file or directory")
 
-    monkeypatch.setattr(ep.os, "execvpe", missing)
+    monkeypatch.setattr(os, "execvpe", missing)
     assert cli.main(["entrypoint", "--", "no-such-tool"]) == 3
     assert "'no-such-tool' was not found" in capsys.readouterr().err
 
@@ -321,8 +322,8 @@ def test_rootless_podman_keeps_root_for_a_root_looking_workspace(
         st_uid, st_gid = 0, 0
 
     monkeypatch.setattr(Path, "stat", lambda self, **kw: Owner() if self == ws else real_stat(self, **kw))
-    monkeypatch.setattr(ep.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(ep.os, "access", lambda path, mode: True)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "access", lambda path, mode: True)
     with pytest.raises(Exec) as info:
         cli.main(["entrypoint", "--", "build"])
     assert info.value.argv[:2] == ["mlc-devops", "build"]
@@ -336,8 +337,8 @@ def test_unwritable_workspace_in_a_user_namespace_names_the_runtime_fixes(
 ) -> None:
     (system["workspace"] / "CMakeLists.txt").write_text("project(x)\n")
     ep.UID_MAP.write_text(USERNS_REMAP)
-    monkeypatch.setattr(ep.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(ep.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
     assert cli.main(["entrypoint", "--", "test"]) == 2
     err = capsys.readouterr().err
     assert "--userns=keep-id" in err and "chown" not in err

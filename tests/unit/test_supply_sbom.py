@@ -178,8 +178,12 @@ def test_repo_ref(url: str, name: str, web: str, github: tuple[str, str] | None)
 
 
 def test_license_values() -> None:
+    from cyclonedx.model.license import DisjunctiveLicense
+
     assert [str(x) for x in sbom._licenses("apache-2.0")] == [str(x) for x in sbom._licenses("Apache-2.0")]
-    assert sbom._licenses("Apache 2.0")[0].name == "Apache 2.0"  # type: ignore[union-attr]
+    named = sbom._licenses("Apache 2.0")[0]
+    assert isinstance(named, DisjunctiveLicense)
+    assert named.name == "Apache 2.0"
     assert sbom._licenses("line one\nline two") == []
     assert sbom._licenses(None) == []
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mlc_devops import options, tvmbuild
+from mlc_devops import options, tvmbuild, workspace
 from mlc_devops.commands import smoke
 from mlc_devops.errors import CheckFailed, PrerequisiteMissing, UsageError
 from mlc_devops.supply import report
@@ -198,8 +198,8 @@ add_library(tvm_runtime SHARED ${TVM_RUNTIME_SRCS})
 """
 
 
-def _plan(cmake: str, *, layout: str = "legacy", cuda: bool = False, **kw: Any) -> tvmbuild.Plan:
-    source = tvmbuild.Source(Path("/c/3rdparty/tvm"), "3rdparty/tvm", layout, "tvm", None, cmake)  # type: ignore[arg-type]
+def _plan(cmake: str, *, layout: workspace.Layout = "legacy", cuda: bool = False, **kw: Any) -> tvmbuild.Plan:
+    source = tvmbuild.Source(Path("/c/3rdparty/tvm"), "3rdparty/tvm", layout, "tvm", None, cmake)
     llvm = kw.pop("llvm_config", "/usr/bin/llvm-config" if tvmbuild.mentions(cmake, "USE_LLVM") else None)
     root = kw.pop("cuda_root", "/usr/local/cuda-13.0" if cuda else None)
     return tvmbuild.Plan(
