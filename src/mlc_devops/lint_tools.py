@@ -95,8 +95,8 @@ LINTERS: tuple[Linter, ...] = (
         program="mypy",
         package="mypy",
         args=(),
-        targets=("src/mlc_devops",),
-        why="types of the package, strict (pyproject.toml [tool.mypy])",
+        targets=("src/mlc_devops", "tests"),
+        why="types of the package and its tests, strict (pyproject.toml [tool.mypy])",
     ),
     Linter(
         name="hadolint",

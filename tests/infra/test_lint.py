@@ -64,7 +64,7 @@ def test_the_arguments_that_make_the_policy() -> None:
     assert table["actionlint"].needs == ("shellcheck",)
     assert table["shellcheck"].find == "shell"
     assert table["pipeline"].program == ""
-    assert table["mypy"].targets == ("src/mlc_devops",)
+    assert table["mypy"].targets == ("src/mlc_devops", "tests")
 
 
 def test_actionlint_gets_the_repository_config(tmp_path: Path) -> None:
