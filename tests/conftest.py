@@ -45,6 +45,17 @@ def validation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ["MLC_VALIDATION_CACHE"] = previous
 
 
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see the tool's plain output even when the suite runs in a GitHub Actions job.
+
+    There ``GITHUB_ACTIONS=true`` makes the CLI print an ``::error::`` annotation
+    before each error line (cli.py), which tests of exact output do not expect;
+    the annotation tests set the variable themselves.
+    """
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
 @pytest.fixture
 def ffi_wheel(ffi_wheelhouse: Path) -> Path:
     """The stand-in's tvm-ffi wheel file, for ``smoke --offline --with`` (what the stand-in's import needs)."""

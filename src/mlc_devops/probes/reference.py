@@ -154,7 +154,7 @@ def forward(
     """
     vocab = int(config["vocab_size"])
     ids = np.asarray(token_ids, dtype=np.int64)
-    if ids.ndim != 1 or ids.size == 0 or ids.min() < 0 or ids.max() >= vocab:
+    if ids.ndim != 1 or ids.size == 0 or bool(np.any(ids < 0)) or bool(np.any(ids >= vocab)):
         raise ValueError(f"token ids must be a non-empty list in [0, {vocab}), got {list(token_ids)[:8]}")
     heads = int(config["num_attention_heads"])
     kv_heads = int(config.get("num_key_value_heads") or heads)
@@ -232,7 +232,7 @@ def _got_values(got: Sequence[float] | Mapping[Any, float], vocab: int) -> tuple
         if values.shape != (vocab,):
             raise ValueError(f"got {values.shape[0] if values.ndim else 0} logits for a vocabulary of {vocab}")
         ids = np.arange(vocab)
-    if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+    if ids.size and (bool(np.any(ids < 0)) or bool(np.any(ids >= vocab))):
         raise ValueError(f"a token id of the logits given is outside [0, {vocab})")
     return ids, values
 
