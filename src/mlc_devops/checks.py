@@ -173,7 +173,7 @@ def verdict_submodules(states: list[workspace.SubmoduleState]) -> list[Check]:
     return out
 
 
-def verdict_tvm_source(root: Path, tvm_source_dir: str, exists: bool) -> Check:
+def verdict_tvm_source(tvm_source_dir: str, exists: bool) -> Check:
     where = tvm_source_dir if not Path(tvm_source_dir).is_absolute() else str(tvm_source_dir)
     if exists:
         return Check("tvm source", "ok", f"{where}/CMakeLists.txt")
@@ -354,7 +354,7 @@ def run_checks(
         checks.extend(verdict_submodules(states))
         tvm_dir = Path(config.tvm_source_dir)
         tvm_path = tvm_dir if tvm_dir.is_absolute() else ws.root / tvm_dir
-        checks.append(verdict_tvm_source(ws.root, config.tvm_source_dir, (tvm_path / "CMakeLists.txt").is_file()))
+        checks.append(verdict_tvm_source(config.tvm_source_dir, (tvm_path / "CMakeLists.txt").is_file()))
         ok, where = _writable(ws.build_dir)
         checks.append(
             Check("build dir", "ok", f"{where} is writable")
