@@ -232,7 +232,7 @@ def run(
     try:
         stdout = proc.stdout
         if stdout is None:  # pragma: no cover - stdout is always a pipe here
-            raise RuntimeError("no pipe to the child's output")
+            raise RuntimeError("no pipe to the child's output")  # noqa: TRY301 - the except below stops the child
         for line in stdout:
             if capture:
                 collected.append(line)

@@ -173,7 +173,7 @@ def base_image(docker: Docker) -> str:
 
 
 @pytest.fixture(scope="session")
-def image(docker: Docker, base_image: str) -> str:
+def image(docker: Docker, base_image: str) -> str:  # noqa: ARG001 - the image is built FROM the base
     proc = cli(*image_build_args(), env=docker.env)
     if proc.returncode != 0:
         pytest.fail(f"image build failed ({proc.returncode}):\n{proc.stderr[-4000:]}")

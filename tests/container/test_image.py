@@ -27,20 +27,24 @@ HOST_UID, HOST_GID = 4321, 4322
 # --- section 8.1, phase 2 -------------------------------------------------------------
 
 
-def test_whoami_is_mlc(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_whoami_is_mlc(docker: Docker) -> None:
     assert docker.run("whoami").stdout.strip() == "mlc"
     assert docker.run("id", "-u").stdout.strip() == "1000"
 
 
-def test_python_is_the_version_the_build_asked_for(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_python_is_the_version_the_build_asked_for(docker: Docker) -> None:
     assert re.fullmatch(r"Python 3\.13\.\d+", docker.run("python3", "--version").stdout.strip())
 
 
-def test_sudo_works_without_a_password(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_sudo_works_without_a_password(docker: Docker) -> None:
     assert docker.run("sudo", "-n", "whoami").stdout.strip() == "root"
 
 
-def test_rustc_and_cargo_run_and_meet_the_floor(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_rustc_and_cargo_run_and_meet_the_floor(docker: Docker) -> None:
     out = docker.run("bash", "-c", "rustc --version && cargo --version && echo $CARGO_HOME $RUSTUP_HOME").stdout
     rustc = re.search(r"rustc (\d+)\.(\d+)", out)
     assert rustc and (int(rustc[1]), int(rustc[2])) >= (1, 82), out
@@ -48,7 +52,8 @@ def test_rustc_and_cargo_run_and_meet_the_floor(docker: Docker, image: str) -> N
     assert "/home/mlc/.cargo /opt/rust/rustup" in out
 
 
-def test_build_without_a_source_is_rejected_in_one_line(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_build_without_a_source_is_rejected_in_one_line(docker: Docker) -> None:
     proc = docker.run("build", check=False)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -56,7 +61,8 @@ def test_build_without_a_source_is_rejected_in_one_line(docker: Docker, image: s
     assert "no MLC-LLM source in /workspace" in lines[0]
 
 
-def test_shell_is_the_default_and_gives_bash(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_shell_is_the_default_and_gives_bash(docker: Docker) -> None:
     proc = docker("run", "--rm", "-i", "--network", "host", IMAGE, input="echo shell=$0 $BASH_VERSION; whoami\n")
     assert re.search(r"shell=bash 5\.", proc.stdout), proc.stdout
     assert proc.stdout.strip().endswith("mlc")
@@ -68,12 +74,14 @@ def test_shell_is_the_default_and_gives_bash(docker: Docker, image: str) -> None
     assert with_options.stdout.strip() == "bash-ok"
 
 
-def test_any_other_command_runs_and_its_exit_code_is_the_containers(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_any_other_command_runs_and_its_exit_code_is_the_containers(docker: Docker) -> None:
     assert docker.run("bash", "-c", "exit 7", check=False).returncode == 7
     assert docker.run("cmake", "--version").stdout.startswith("cmake version")
 
 
-def test_labels_and_baked_config(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_labels_and_baked_config(docker: Docker) -> None:
     labels = json.loads(docker("image", "inspect", "--format", "{{json .Config.Labels}}", IMAGE).stdout)
     prefix = "org.opencontainers.image."
     assert labels[prefix + "title"] == "mlc-llm-dev"
@@ -88,7 +96,8 @@ def test_labels_and_baked_config(docker: Docker, image: str) -> None:
     assert "CCACHE_DIR=/workspace/.ccache" in env.splitlines()
 
 
-def test_vulkan_compile_toolchain_is_there(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_vulkan_compile_toolchain_is_there(docker: Docker) -> None:
     out = docker.run(
         "bash", "-c", "command -v glslangValidator spirv-val ninja ccache gosu git && ls /usr/include/vulkan/vulkan.h"
     ).stdout
@@ -127,7 +136,7 @@ def host_user() -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def built(
     docker: Docker,
-    image: str,
+    image: str,  # noqa: ARG001 - the build runs in the image, which must be built first
     host_user: tuple[int, int],
     tmp_path_factory: pytest.TempPathFactory,
     ffi_wheelhouse: Path,
@@ -198,7 +207,8 @@ def test_a_dev_shell_as_the_host_user_can_use_home_cargo_and_the_venv(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a root-owned workspace")
-def test_a_root_owned_workspace_is_refused_with_a_hint(docker: Docker, image: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("image")
+def test_a_root_owned_workspace_is_refused_with_a_hint(docker: Docker, tmp_path: Path) -> None:
     ws = copy_standin(tmp_path / "rootws")  # owned by root, like a checkout made by root on the host
     proc = docker.run("build", mounts=[f"{ws}:/workspace"], check=False)
     assert proc.returncode == 2
@@ -245,14 +255,16 @@ def _start_and_signal(docker: Docker, ws: Path, name: str, signal_args: list[str
         docker("rm", "-f", name, check=False)
 
 
-def test_docker_stop_ends_a_build_promptly(docker: Docker, image: str, slow_workspace: Path) -> None:
+@pytest.mark.usefixtures("image")
+def test_docker_stop_ends_a_build_promptly(docker: Docker, slow_workspace: Path) -> None:
     code, seconds, logs = _start_and_signal(docker, slow_workspace, "mlc-stop-test", ["stop", "--time", "60"])
     assert code == 143, logs[-2000:]
     assert seconds < 15, f"docker stop took {seconds:.1f}s: SIGTERM did not reach the build"
     assert "interrupted by SIGTERM" in logs
 
 
-def test_sigint_reaches_the_build(docker: Docker, image: str, slow_workspace: Path) -> None:
+@pytest.mark.usefixtures("image")
+def test_sigint_reaches_the_build(docker: Docker, slow_workspace: Path) -> None:
     code, seconds, logs = _start_and_signal(docker, slow_workspace, "mlc-int-test", ["kill", "--signal", "INT"])
     assert code == 130, logs[-2000:]
     assert seconds < 15
@@ -262,7 +274,8 @@ def test_sigint_reaches_the_build(docker: Docker, image: str, slow_workspace: Pa
 # --- layers and builders ---------------------------------------------------------------
 
 
-def test_a_tool_change_rebuilds_only_the_tool_layers(docker: Docker, image: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("image")
+def test_a_tool_change_rebuilds_only_the_tool_layers(docker: Docker, tmp_path: Path) -> None:
     # A frozen copy of the context, built once as it is (from the cache), then with one change to the tool.
     context = container.stage_context(REPO, tmp_path / "ctx")
     first = docker.cli(*docker.image_build_args(context, tag="mlc-llm-dev:layer-test"))
@@ -281,7 +294,8 @@ def test_a_tool_change_rebuilds_only_the_tool_layers(docker: Docker, image: str,
         docker("rmi", "mlc-llm-dev:layer-test", check=False)
 
 
-def test_buildkit_builds_the_same_dockerfile(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_buildkit_builds_the_same_dockerfile(docker: Docker) -> None:
     client = container.buildkit_client(docker.env)
     if client is None:
         pytest.skip("no docker client here can build with BuildKit (no buildx, no client older than 23.0)")
@@ -294,14 +308,16 @@ def test_buildkit_builds_the_same_dockerfile(docker: Docker, image: str) -> None
         docker("rmi", "mlc-llm-dev:buildkit-test", check=False)
 
 
-def test_the_base_stands_in_for_python_slim(docker: Docker, base_image: str) -> None:
+@pytest.mark.usefixtures("base_image")
+def test_the_base_stands_in_for_python_slim(docker: Docker) -> None:
     out = docker(
         "run", "--rm", "--network", "host", docker.base, "python3", "-c", "import sys; print(sys.version_info[:2])"
     )
     assert out.stdout.strip() == "(3, 13)"
 
 
-def test_image_size_is_reported(docker: Docker, image: str) -> None:
+@pytest.mark.usefixtures("image")
+def test_image_size_is_reported(docker: Docker) -> None:
     size = container.image_size(IMAGE, docker.env)
     assert 200_000_000 < size < 4_000_000_000
 

@@ -351,7 +351,7 @@ def check_tags(doc: Doc, compute: Any = None) -> list[str]:
     for ref, want in SPEC_TAGS.items():
         try:
             got = frozenset(compute(ref, SPEC_SHA, default_branch="main", rules=rules, flavor=flavor))
-        except Exception as exc:  # any failure to evaluate the rules is the finding
+        except Exception as exc:  # noqa: BLE001 - any failure to evaluate the rules is the finding
             problems.append(f"tags rules do not evaluate: {exc}")
             break
         if got != want:
@@ -938,7 +938,7 @@ def check_entrypoint_modes(plan: Callable[[Sequence[str], Mapping[str, str]], An
     for words, env, mode, prefix in cases:
         try:
             got = plan(words, env)
-        except Exception as exc:  # a mode that raises is a broken mode
+        except Exception as exc:  # noqa: BLE001 - a mode that raises is a broken mode
             problems.append(f"{words} {env}: {exc}")
             continue
         got_mode, got_argv = getattr(got, "mode", None), tuple(getattr(got, "argv", ()))

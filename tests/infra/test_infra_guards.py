@@ -1118,7 +1118,7 @@ def test_config_cmake_guard_catches_the_break(config_cmake_text: str, mutated: M
     assert ct.check_config_cmake(reordered, config_cmake_text) != []
 
 
-def test_entrypoint_modes_guard_catches_the_break(monkeypatch: pytest.MonkeyPatch, dockerfile_text: str) -> None:
+def test_entrypoint_modes_guard_catches_the_break(monkeypatch: pytest.MonkeyPatch) -> None:
     from mlc_devops.commands import entrypoint
 
     assert ct.check_entrypoint_modes(entrypoint.plan) == []

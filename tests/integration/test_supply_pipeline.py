@@ -160,7 +160,7 @@ def test_sha256sum_reads_escaped_names(tmp_path: Path, cli: Cli) -> None:
         assert digest in listed
 
 
-def test_image_probe_runs_on_a_real_system(tmp_path: Path) -> None:
+def test_image_probe_runs_on_a_real_system() -> None:
     """The probe that `sbom --image` runs inside an image, run here with this host's python3."""
     from mlc_devops.supply import image, sbom
 

@@ -15,7 +15,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
-def test_unknown_command_and_missing_command_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_command_and_missing_command_are_usage_errors() -> None:
     assert cli.main(["frobnicate"]) == 2
     assert cli.main([]) == 2
 

@@ -234,7 +234,7 @@ def system(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     monkeypatch.setattr(os, "setgid", lambda gid: calls.append(("setgid", gid)))
     monkeypatch.setattr(os, "setuid", lambda uid: calls.append(("setuid", uid)))
 
-    def fake_exec(file: str, argv: list[str], env: dict[str, str]) -> None:
+    def fake_exec(file: str, argv: list[str], env: dict[str, str]) -> None:  # noqa: ARG001 - os.execvpe's signature
         raise Exec(argv, env)
 
     monkeypatch.setattr(os, "execvpe", fake_exec)
@@ -291,12 +291,13 @@ def test_not_root_runs_the_command_as_is(system: dict[str, Any], monkeypatch: py
     assert system["calls"] == []
 
 
+@pytest.mark.usefixtures("system")
 def test_a_missing_program_is_a_clear_error(
-    system: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
 
-    def missing(file: str, argv: list[str], env: dict[str, str]) -> None:
+    def missing(file: str, argv: list[str], env: dict[str, str]) -> None:  # noqa: ARG001 - os.execvpe's signature
         raise FileNotFoundError(2, "No such file or directory")
 
     monkeypatch.setattr(os, "execvpe", missing)

@@ -89,9 +89,8 @@ def test_dry_run_takes_base_rust_and_network_from_the_environment(
     assert "--build-arg BASE_IMAGE=mine:1" in capsys.readouterr().out
 
 
-def test_dry_run_without_settings_leaves_the_base_to_the_dockerfile(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("clean_env")
+def test_dry_run_without_settings_leaves_the_base_to_the_dockerfile(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["image", "build", "--context", str(REPO), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "BASE_IMAGE" not in out and "RUST_SOURCE" not in out and "--network" not in out

@@ -118,7 +118,7 @@ def test_same_seed_same_bytes_other_seed_other_values(
         assert not np.array_equal(array, other[name]), name
 
 
-def test_weights_are_scaled_for_unit_activations(tiny: dict[str, Any], tiny_weights: dict[str, np.ndarray]) -> None:
+def test_weights_are_scaled_for_unit_activations(tiny_weights: dict[str, np.ndarray]) -> None:
     for name, array in tiny_weights.items():
         if array.ndim == 1:
             assert abs(float(array.mean()) - 1.0) < 0.02, name

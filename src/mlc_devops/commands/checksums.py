@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:  # noqa: ARG001 - every command's run(args, env)
     from mlc_devops.supply import checksums  # noqa: PLC0415
 
     if args.check:

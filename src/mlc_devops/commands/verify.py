@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:  # noqa: ARG001 - every command's run(args, env)
     from mlc_devops.supply import dsse, provenance  # noqa: PLC0415
 
     key = dsse.read_public(Path(args.key))
