@@ -8,16 +8,13 @@ import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from standin import make_git_workspace
+from standin import Cli, make_git_workspace
 
 pytestmark = pytest.mark.integration
-
-Cli = Callable[..., Any]
 
 
 def _build(cli: Cli, ws: Path, dist: Path, env: dict[str, str], *extra: str) -> dict[str, Any]:
@@ -73,9 +70,7 @@ def setup(tmp_path: Path, ffi_wheel: Path) -> dict[str, Any]:
     return {"ws": make_git_workspace(tmp_path), "dist": tmp_path / "dist", "house": house, "cache": cache, "env": env}
 
 
-def test_a_rebuild_reuses_validation_until_the_provider_or_the_wheel_changes(
-    setup: dict[str, Any], cli: Cli
-) -> None:
+def test_a_rebuild_reuses_validation_until_the_provider_or_the_wheel_changes(setup: dict[str, Any], cli: Cli) -> None:
     ws, dist, cache, env = setup["ws"], setup["dist"], setup["cache"], setup["env"]
     first = _build(cli, ws, dist, env)
     assert f"validation recorded for reuse in {cache}" in _notes(first)
