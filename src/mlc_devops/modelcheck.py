@@ -63,6 +63,7 @@ class Outcome:
     comparison: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     bandwidth: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Outcome:
             "generation": self.generation,
             "comparison": self.comparison,
             "bandwidth": self.bandwidth,
+            "notes": self.notes,
         }
 
 
@@ -96,7 +98,9 @@ def plan(model: str, device: str, steps: int = DEFAULT_STEPS) -> Plan:
     return Plan(model, device, "q0f32" if tiny else "q0f16", steps, reference=tiny, runs=1 if tiny else 2)
 
 
-def upstream_commands(python: str, hf_dir: Path, out: Path, p: Plan) -> list[tuple[str, list[str]]]:
+def upstream_commands(
+    python: str, hf_dir: Path, out: Path, p: Plan, compile_extra: Sequence[str] = ()
+) -> list[tuple[str, list[str]]]:
     """Upstream's three steps as (phase, argv). Pure.
 
     Flags checked against python/mlc_llm/cli/{convert_weight,gen_config,compile}.py
@@ -142,11 +146,29 @@ def upstream_commands(python: str, hf_dir: Path, out: Path, p: Plan) -> list[tup
                 *q,
                 "--device",
                 p.device,
+                *compile_extra,
                 "-o",
                 str(model_lib(out, p.device)),
             ],
         ),
     ]
+
+
+def compile_options(device: str, libinfo: Mapping[str, str]) -> tuple[list[str], str | None]:
+    """Extra ``mlc_llm compile`` flags for what the pair's TVM was built with, and why. Pure.
+
+    mlc_llm's default ``--opt O2`` dispatches float matrix products (q0f16, q0f32)
+    to cuBLAS on CUDA and raises "CUBLAS is not enabled." when TVM was built
+    without it (python/mlc_llm/compiler_pass/cublas_dispatch.py, 34497eae, seen
+    here). ``--opt cublas_gemm=0`` keeps the other O2 choices (the string form's
+    defaults in interface/compiler_flags.py, both versions) and compiles TVM's own kernels.
+    """
+    if device == "cuda" and libinfo.get("USE_CUBLAS", "OFF").upper() not in ("ON", "1", "TRUE"):
+        return [
+            "--opt",
+            "cublas_gemm=0",
+        ], "the pair's TVM has no cuBLAS (USE_CUBLAS off): compiling with --opt cublas_gemm=0"
+    return [], None
 
 
 def model_lib(out: Path, device: str) -> Path:
@@ -271,7 +293,11 @@ def run(
                 "the NumPy reference",
             )
         outcome.phases["reference"] = time.monotonic() - started
-    for phase, argv in upstream_commands(interpreter, hf_dir, out, p):
+    compile_extra, why = compile_options(p.device, caps.get("libinfo") or {})
+    if why:
+        console.say(f"    {why}")
+        outcome.notes.append(why)
+    for phase, argv in upstream_commands(interpreter, hf_dir, out, p, compile_extra):
         started = time.monotonic()
         with console.phase(phase.replace("_", " ")):
             console.say(f"    $ mlc_llm {phase} ({p.quantization}, {p.device})")

@@ -112,3 +112,15 @@ def test_summary_names_phases_rates_and_the_comparison() -> None:
     text = "\n".join(modelcheck.summary_lines(outcome.as_dict()))
     assert "compile 12.3 s" in text and "decode 410.5 tokens/s" in text
     assert "equal to numpy reference for 16 steps" in text and "top-5" in text
+
+
+def test_cuda_without_cublas_compiles_with_cublas_gemm_off_and_says_so() -> None:
+    # mlc-llm 34497eae's default --opt O2 raised "CUBLAS is not enabled." with a TVM built without it.
+    extra, why = modelcheck.compile_options("cuda", {"USE_CUBLAS": "OFF", "USE_CUDA": "/usr/local/cuda"})
+    assert extra == ["--opt", "cublas_gemm=0"] and why is not None and "USE_CUBLAS" in why
+    assert modelcheck.compile_options("cuda", {"USE_CUBLAS": "ON"}) == ([], None)
+    assert modelcheck.compile_options("cpu", {"USE_CUBLAS": "OFF"}) == ([], None)
+    p = modelcheck.plan("tiny", "cuda")
+    (_, _, (_, compile_argv)) = modelcheck.upstream_commands("py", Path("/h"), Path("/o"), p, extra)
+    assert compile_argv[compile_argv.index("--opt") + 1] == "cublas_gemm=0"
+    assert compile_argv.index("--opt") < compile_argv.index("-o")

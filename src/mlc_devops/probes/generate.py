@@ -54,7 +54,13 @@ def capabilities() -> dict[str, Any]:
             if any(marker in text for marker in CPU_KERNEL_MARKERS):
                 found.append(os.path.relpath(path, os.path.dirname(root)))
     engine = "SyncMLCEngine" if importlib.util.find_spec("mlc_llm.serve.sync_engine") else "Engine"
-    return {"ok": True, "cpu_kernels": sorted(found), "engine": engine}
+    try:
+        import tvm  # type: ignore[import-not-found]
+
+        libinfo = {str(k): str(v) for k, v in tvm.support.libinfo().items() if str(k).startswith("USE_")}
+    except Exception as exc:  # reported, and the check goes on without it
+        libinfo = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    return {"ok": True, "cpu_kernels": sorted(found), "engine": engine, "libinfo": libinfo}
 
 
 def _greedy_config(gen_cls: Any, steps: int, top_logprobs: int) -> Any:
@@ -140,7 +146,7 @@ def generate(spec: dict[str, Any]) -> dict[str, Any]:
         engine.step()
     done = time.perf_counter()
     try:
-        import tvm  # type: ignore[import-not-found]
+        import tvm
 
         device_name = str(tvm.device(spec["device"]).device_name)
     except Exception:  # the name is for the report only; older TVMs lack it for some devices
