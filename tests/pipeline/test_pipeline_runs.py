@@ -24,6 +24,7 @@ from mlc_devops import pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_JOBS = ["lint", "test", "docker", "wheel-linux", "smoke-linux"]
+MODEL_CHECK_CPU = "Tiny-model check on CPU (convert, compile, generate; greedy tokens against a NumPy reference)"
 COSIGN_INSTALLER_PIN = "6f9f17788090df1f26f669e9d70d6ae9567deba6"
 
 
@@ -54,8 +55,23 @@ def test_push_to_main(tmp_path: Path, engine_env: dict[str, str]) -> None:
     assert jobs["release"].result in ("skipped", "not run")
     assert jobs["docker"].outputs["image"].startswith(f"ghcr.io/{pipeline.REPOSITORY}:sha-")
     assert jobs["docker"].artifacts_up == ["image-sbom"]
-    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux"]
-    assert jobs["smoke-linux"].artifacts_down == ["wheel-linux"]
+    # The pair: the mlc_llm wheel alone in wheel-linux, its TVM wheel (built from the
+    # stand-in's 3rdparty/tvm) in tvm-linux; smoke-linux installs both.
+    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux", "tvm-linux"]
+    assert jobs["smoke-linux"].artifacts_down == ["wheel-linux", "tvm-linux"]
+    pair_smoke = [s for s in jobs["smoke-linux"].steps if s["step"].startswith("Install the pair")]
+    assert [s["result"] for s in pair_smoke] == ["success"], jobs["smoke-linux"].steps
+    # The tiny-model check is off here (the stand-in has no model compiler), and said so by name.
+    assert {"step": MODEL_CHECK_CPU, "if": "vars.MLC_MODEL_CHECK != 'off'"}.items() <= next(
+        s for s in jobs["smoke-linux"].skipped_steps if s["step"] == MODEL_CHECK_CPU
+    ).items()
+    assert result.not_runnable_steps == [
+        {
+            "job": "smoke-linux",
+            "step": MODEL_CHECK_CPU,
+            "reason": pipeline.STEP_SWITCHES[0][2] + " (--var MLC_MODEL_CHECK=off)",
+        }
+    ]
     # Push-only steps ran: the signature and attestations, keyed with the test key.
     assert any("KEYED" in line for line in jobs["docker"].standin_lines)
     assert set(result.not_runnable) == {"wheel-windows", "smoke-windows", "wheel-cuda", "smoke-gpu"}
@@ -87,7 +103,7 @@ def test_pull_request_builds_without_publishing(tmp_path: Path, engine_env: dict
         ("docker", "Attest the image's build provenance"): PUSH_ONLY,
         ("docker", "Attest the image's SBOM"): PUSH_ONLY,
         ("wheel-linux", "Log in to GHCR"): PUSH_ONLY,
-        ("wheel-linux", "Attest the wheel's build provenance"): "github.event_name != 'pull_request'",
+        ("wheel-linux", "Attest the wheels' build provenance (mlc_llm and TVM)"): "github.event_name != 'pull_request'",
     }
     assert not any("KEYED" in line for job in jobs.values() for line in job.standin_lines)
     assert any("push=false" in line for line in jobs["docker"].standin_lines)
@@ -96,8 +112,8 @@ def test_pull_request_builds_without_publishing(tmp_path: Path, engine_env: dict
     assert [s["result"] for s in local_build] == ["success"]
     image = jobs["docker"].outputs["image"]
     assert image.startswith(f"ghcr.io/{pipeline.REPOSITORY}:sha-")
-    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux"]
-    assert jobs["smoke-linux"].artifacts_down == ["wheel-linux"]
+    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux", "tvm-linux"]
+    assert jobs["smoke-linux"].artifacts_down == ["wheel-linux", "tvm-linux"]
     # Nothing reached the local registry that stands in for GHCR.
     assert not list((tmp_path / "registry").rglob("_manifests"))
 
@@ -113,8 +129,11 @@ def test_tag_runs_through_release(tmp_path: Path, engine_env: dict[str, str]) ->
     # The wheel is the one wheel-linux built in the image the docker job built, handed on as an artifact.
     jobs = by_name(result)
     assert jobs["docker"].outputs["image"].startswith(f"ghcr.io/{pipeline.REPOSITORY}:sha-")
-    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux"]
+    assert jobs["wheel-linux"].artifacts_up == ["wheel-linux", "tvm-linux"]
     assert "wheel-linux" in jobs["release"].artifacts_down
+    assert "tvm-linux" not in jobs["release"].artifacts_down
+    # release publishes the mlc_llm wheel alone, not its TVM pair.
+    assert [w.name for w in result.release_dir.glob("*.whl")] == [wheel.name]
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     lines = [
         json.loads(ln) for f in result.release_dir.glob("*.intoto.jsonl") for ln in f.read_text().splitlines() if ln

@@ -52,6 +52,8 @@ def report_lines(result: pipeline.RunResult) -> list[str]:
                 out.append(f"      step {step['step']!r}: {step['result']}")
     for name, why in result.not_runnable.items():
         out.append(f"  {name:<14} not runnable here ({why})")
+    for step in result.not_runnable_steps:
+        out.append(f"  {step['job']:<14} step {step['step']!r} not runnable here ({step['reason']})")
     ran = [j.name for j in result.jobs if j.result not in ("skipped", "not run")]
     skipped = [j.name for j in result.jobs if j.result == "skipped"]
     out.append(f"  ran: {', '.join(ran) or 'none'}; skipped by their if: {', '.join(skipped) or 'none'}")
