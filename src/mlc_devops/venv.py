@@ -93,12 +93,15 @@ SITE_QUERY = "import json, site; print(json.dumps(site.getsitepackages()))"
 def inherit_lines(site_dirs: Sequence[str], own: str) -> str:
     """The ``.pth`` text that puts another interpreter's site-packages after the environment's own. Pure.
 
-    ``site`` appends each existing directory named in a ``.pth`` file to
-    ``sys.path`` after the environment's site-packages (site(3)), so what is
-    installed into the environment wins and the rest (torch on a GPU machine)
-    comes from the other interpreter. ``own`` is left out.
+    ``site`` runs the ``import`` lines of a ``.pth`` file once the environment's
+    site-packages is on ``sys.path`` (site(3)); ``site.addsitedir`` appends each
+    directory after it and processes that directory's own ``.pth`` files too
+    (setuptools' ``distutils-precedence.pth``, which provides ``distutils`` on
+    Python 3.12: TVM 0.15 imports it). What is installed into the environment
+    wins; the rest (torch on a GPU machine) comes from the other interpreter.
+    ``own`` is left out.
     """
-    return "".join(f"{d}\n" for d in site_dirs if d != own)
+    return "".join(f"import site; site.addsitedir({d!r})\n" for d in site_dirs if d != own)
 
 
 @contextlib.contextmanager

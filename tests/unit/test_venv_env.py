@@ -45,4 +45,4 @@ def test_inherited_site_packages_come_after_the_environments_own_and_leave_it_ou
 
     text = venv_mod.inherit_lines(["/opt/torch/.venv/lib/python3.12/site-packages", "/new/lib/site-packages"],
                                   "/new/lib/site-packages")  # fmt: skip
-    assert text == "/opt/torch/.venv/lib/python3.12/site-packages\n"
+    assert text == "import site; site.addsitedir('/opt/torch/.venv/lib/python3.12/site-packages')\n"
