@@ -31,11 +31,11 @@ def test_upstream_steps_in_order_with_the_same_quantization_and_device() -> None
     steps = modelcheck.upstream_commands("/venv/bin/python", Path("/w/hf"), Path("/w/mlc"), p)
     assert [phase for phase, _ in steps] == ["convert_weight", "gen_config", "compile"]
     for _, argv in steps:
-        assert argv[:3] == ["/venv/bin/python", "-m", "mlc_llm"]
+        assert argv[0] == "/venv/bin/python" and argv[1].endswith("mlc_cli.py")
         assert argv[argv.index("--quantization") + 1] == "q0f32"
     convert, config, compile_ = (argv for _, argv in steps)
     assert convert[convert.index("--device") + 1] == "cuda"
-    assert compile_[4] == "/w/mlc/mlc-chat-config.json"
+    assert compile_[3] == "/w/mlc/mlc-chat-config.json"
     assert compile_[compile_.index("-o") + 1] == "/w/mlc/model-cuda.so"
     # The context window holds the prompt and every greedy step.
     window = int(config[config.index("--context-window-size") + 1])
@@ -124,3 +124,11 @@ def test_cuda_without_cublas_compiles_with_cublas_gemm_off_and_says_so() -> None
     (_, _, (_, compile_argv)) = modelcheck.upstream_commands("py", Path("/h"), Path("/o"), p, extra)
     assert compile_argv[compile_argv.index("--opt") + 1] == "cublas_gemm=0"
     assert compile_argv.index("--opt") < compile_argv.index("-o")
+
+
+def test_upstream_defects_got_past_are_named_from_the_wrappers_lines() -> None:
+    output = "INFO x\nmlc-devops: fix applied: preshard-none: HuggingFaceLoader.load raised TypeError\nmore\n"
+    assert modelcheck.fixes_applied(output) == [
+        "upstream defect got past: preshard-none: HuggingFaceLoader.load raised TypeError"
+    ]
+    assert modelcheck.fixes_applied("nothing\n") == []
