@@ -37,7 +37,12 @@ BACKENDS: tuple[Backend, ...] = (
 BY_NAME: dict[str, Backend] = {b.name: b for b in BACKENDS}
 
 BUILD_TYPES = ("Release", "RelWithDebInfo", "Debug", "MinSizeRel")
-DEFAULT_BUILD_TYPE = "RelWithDebInfo"
+# The one build-type default (options.SETTINGS["build_type"] shows it): what upstream builds its wheel with,
+# pyproject.toml's cmake.build-type = "Release", the `pip wheel` of ci/task/build_lib.sh. RelWithDebInfo is
+# upstream's default only for a hand-run CMake (CMakeLists.txt with no CMAKE_BUILD_TYPE, and
+# cmake/gen_cmake_config.py's prompts): a developer's tree, not a wheel, whose libraries debug info makes
+# larger for auditwheel, the upload and every install.
+DEFAULT_BUILD_TYPE = "Release"
 DEFAULT_TVM_SOURCE_DIR = "3rdparty/tvm"
 
 _ARCH = re.compile(r"^(?:\d{2,3}[af]?(?:-real|-virtual)?|all|all-major|native)$")

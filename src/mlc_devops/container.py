@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Literal
 
+from mlc_devops import options
 from mlc_devops import run as run_mod
 from mlc_devops.errors import BuildFailed, MlcDevopsError, PrerequisiteMissing, UsageError
 from mlc_devops.options import Resolved, Setting
@@ -380,29 +381,14 @@ BUILDERS: tuple[Builder, ...] = ("auto", "classic", "buildkit")
 
 # Settings of `mlc-devops image build` that a machine, not a build, decides: where
 # the base comes from, which CA to trust, where Rust comes from, the RUN steps'
-# network and the builder. Each resolves flag, then MLC_IMAGE_* variable, then
-# default (as options.py does for `mlc-devops build`), so a workflow step stays
-# `mlc-devops image build --tag ...` and a machine without Docker Hub or
-# static.rust-lang.org (the local run under act: docs/pipeline.md) sets them once.
+# network and the builder. Their rows are options.SETTINGS' image_* rows (flag, then
+# MLC_IMAGE_* variable, then default); here under the names of image build's flags.
 IMAGE_BUILD_SETTINGS: dict[str, Setting] = {
-    s.name: s
-    for s in (
-        Setting(
-            "base_image",
-            "MLC_IMAGE_BASE",
-            lambda: None,
-            "BASE_IMAGE (default: the Dockerfile's python:$PYTHON_VERSION-slim-bookworm)",
-        ),
-        Setting(
-            "ca_certs",
-            "MLC_IMAGE_CA_CERTS",
-            lambda: None,
-            "extra CA certificate files (PEM) to trust, separated by the path separator",
-        ),
-        Setting("rust_source", "MLC_IMAGE_RUST_SOURCE", lambda: None, "RUST_SOURCE: rustup (the default) or debian"),
-        Setting("network", "MLC_IMAGE_NETWORK", lambda: None, "network for RUN steps, e.g. host"),
-        Setting("builder", "MLC_IMAGE_BUILDER", lambda: "auto", "auto (docker's choice), classic or buildkit"),
-    )
+    "base_image": options.SETTINGS["image_base"],
+    "ca_certs": options.SETTINGS["image_ca_certs"],
+    "rust_source": options.SETTINGS["image_rust_source"],
+    "network": options.SETTINGS["image_network"],
+    "builder": options.SETTINGS["image_builder"],
 }
 
 
@@ -420,17 +406,7 @@ class ImageBuildSettings:
 
 def resolve_image_build_settings(flags: Mapping[str, object], env: Mapping[str, str]) -> ImageBuildSettings:
     """Flag (None or empty: not given), then its MLC_IMAGE_* variable (empty: unset), then default."""
-    raw: dict[str, Resolved] = {}
-    for name, setting in IMAGE_BUILD_SETTINGS.items():
-        flag = flags.get(name)
-        if isinstance(flag, (list, tuple)):
-            flag = os.pathsep.join(str(f) for f in flag) if flag else None
-        if flag is not None:
-            raw[name] = Resolved(str(flag), "flag")
-        elif setting.env and env.get(setting.env, "") != "":
-            raw[name] = Resolved(env[setting.env], f"env {setting.env}")
-        else:
-            raw[name] = Resolved(setting.default(), "default")
+    raw = {name: options.resolve_one(s.name, env, flags.get(name)) for name, s in IMAGE_BUILD_SETTINGS.items()}
 
     def where(name: str) -> str:
         origin, value = raw[name].origin, raw[name].value
@@ -565,12 +541,9 @@ def buildkit_client(env: Mapping[str, str], candidates: Sequence[str] = ("docker
 
 def created_timestamp(env: Mapping[str, str], now: _dt.datetime | None = None) -> str:
     """RFC 3339 time for the ``created`` label: SOURCE_DATE_EPOCH when set (reproducible builds)."""
-    epoch = env.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            moment = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-        except (ValueError, OverflowError, OSError):
-            raise UsageError(f"SOURCE_DATE_EPOCH must be seconds since 1970, not {epoch!r}") from None
+    epoch = options.resolve_source_date_epoch(env)
+    if epoch is not None:
+        moment = _dt.datetime.fromtimestamp(epoch, tz=_dt.timezone.utc)
     else:
         moment = now if now is not None else _dt.datetime.now(tz=_dt.timezone.utc)
     return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -784,8 +757,8 @@ class Engine:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Engine:
-        data = env.get("MLC_DOCKER_DATA_ROOT") or str(DEFAULT_ENGINE_ROOT)
-        rundir = env.get("MLC_DOCKER_RUN_DIR") or str(DEFAULT_ENGINE_RUN)
+        data = options.resolve_one("docker_data_root", env).value or str(DEFAULT_ENGINE_ROOT)
+        rundir = options.resolve_one("docker_run_dir", env).value or str(DEFAULT_ENGINE_RUN)
         return cls(Path(data), Path(rundir))
 
 

@@ -31,7 +31,9 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tvm-source-dir", dest="tvm_source_dir", help="TVM_SOURCE_DIR (env MLC_TVM_SOURCE_DIR)")
     parser.add_argument(
-        "--build-type", dest="build_type", help="CMAKE_BUILD_TYPE (env MLC_BUILD_TYPE; default Release)"
+        "--build-type",
+        dest="build_type",
+        help=f"CMAKE_BUILD_TYPE (env MLC_BUILD_TYPE; default {options.SETTINGS['build_type'].default()})",
     )
 
 

@@ -347,8 +347,8 @@ def build_environment(
     env = dict(base)
     env["CMAKE_BUILD_PARALLEL_LEVEL"] = str(jobs)
     env.update(launcher_vars)
-    if source_date_epoch is not None and not env.get("SOURCE_DATE_EPOCH"):
-        env["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
+    if source_date_epoch is not None and options.resolve_one("source_date_epoch", env).origin == "default":
+        env["SOURCE_DATE_EPOCH"] = str(source_date_epoch)  # the commit's time, unless the caller chose one
     if cuda_threads is not None:
         extra = f"--threads {cuda_threads}"
         env["CUDAFLAGS"] = f"{env['CUDAFLAGS']} {extra}" if env.get("CUDAFLAGS") else extra

@@ -1,4 +1,4 @@
-"""``mlc-devops config``: write config.cmake without prompts."""
+"""``mlc-devops config``: write config.cmake without prompts; ``--show`` prints every setting and its origin."""
 
 from __future__ import annotations
 
@@ -21,18 +21,21 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     resolved = options.resolve(_args.flags(args), env)
     text = backends.render(resolved.config)
     if args.show:
-        from mlc_devops.cache import mask  # noqa: PLC0415 - only for --show
-
+        # Every setting of options.SETTINGS, secrets and credentials in URLs masked.
         rows = {
-            name: {"value": mask(r.value) if name == "cache_remote" else r.value, "from": r.origin}
-            for name, r in resolved.origins.items()
+            name: {"value": options.shown(name, r.value), "from": r.origin}
+            for name, r in options.resolve_all(_args.flags(args), env).items()
         }
         if args.json:
             print(json.dumps({"schema": "mlc-devops/config/v1", "settings": rows, "config_cmake": text}, indent=2))
         else:
             width = max(len(n) for n in rows)
             for name, row in rows.items():
-                print(f"{name:<{width}}  {row['value']!s:<24}  ({row['from']})")
+                value = row["value"] or "-"
+                origin = row["from"]
+                if not row["value"] and origin == "default":
+                    origin = "default: " + options.default_words(options.SETTINGS[name]).replace("`", "")
+                print(f"{name:<{width}}  {value!s:<24}  ({origin})")
         return 0
     target = _args.output_file(args.output)
     if target is not None:

@@ -39,9 +39,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlc_devops import options
 from mlc_devops.errors import PrerequisiteMissing, UsageError
 
-MODES = ("build", "test", "shell")
+MODES = options.BUILD_MODES
 WORKSPACE = Path("/workspace")
 USER = "mlc"
 USER_UID = 1000
@@ -53,7 +54,7 @@ UID_MAP = Path("/proc/self/uid_map")
 # Options of `mlc-devops build` that choose backends; with none of them the
 # image's default preset applies.
 _BACKEND_FLAGS = ("--preset", "--backend", "-b")
-_BACKEND_ENV = ("MLC_PRESET", "MLC_BACKENDS")
+_BACKEND_SETTINGS = ("preset", "backends")
 
 
 @dataclass(frozen=True)
@@ -150,11 +151,10 @@ def choose_mode(words: Sequence[str], env: Mapping[str, str]) -> tuple[str, list
     """
     if words and words[0] in MODES:
         return words[0], list(words[1:])
-    from_env = env.get("MLC_BUILD_MODE", "").strip().lower()
-    if from_env and from_env not in MODES:
-        raise UsageError(f"MLC_BUILD_MODE must be one of {', '.join(MODES)}, not {from_env!r}")
+    chosen = options.resolve_build_mode(env)
+    from_env = str(chosen.value) if chosen.origin != "default" else ""
     if not words:
-        return from_env or "shell", []
+        return str(chosen.value), []
     if words[0].startswith("-"):
         if not from_env:
             raise UsageError(
@@ -169,7 +169,9 @@ def command_for(mode: str, extra: Sequence[str], env: Mapping[str, str], workspa
     """The command line that ``mode`` runs."""
     if mode == "build":
         cmd = ["mlc-devops", "build", "--source", str(workspace)]
-        if not _has_flag(extra, _BACKEND_FLAGS) and not any(env.get(k) for k in _BACKEND_ENV):
+        if not _has_flag(extra, _BACKEND_FLAGS) and all(
+            options.resolve_one(name, env).origin == "default" for name in _BACKEND_SETTINGS
+        ):
             cmd += ["--preset", DEFAULT_PRESET]
         return cmd + list(extra)
     if mode == "test":
@@ -201,15 +203,6 @@ def with_json(the_plan: Plan) -> Plan:
     return Plan(the_plan.mode, (*argv[:2], "--json", *argv[2:]))
 
 
-def _int_env(env: Mapping[str, str], name: str) -> int | None:
-    text = env.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise UsageError(f"{name} must be a numeric id, not {text!r}")
-    return int(text)
-
-
 def choose_identity(
     euid: int, workspace_owner: tuple[int, int] | None, env: Mapping[str, str], *, userns: bool = False
 ) -> Identity | None:
@@ -225,8 +218,8 @@ def choose_identity(
     """
     if euid != 0:
         return None
-    uid = _int_env(env, "MLC_UID")
-    gid = _int_env(env, "MLC_GID")
+    uid = options.resolve_numeric_id("uid", env)
+    gid = options.resolve_numeric_id("gid", env)
     if uid is not None:
         gid = uid if gid is None else gid
     elif workspace_owner is not None and workspace_owner[0] != 0:
@@ -245,7 +238,8 @@ def keeps_mapped_root(identity: Identity | None, env: Mapping[str, str], uid_map
     Only when it chose root for a root-owned workspace under a namespace,
     not when MLC_UID=0 asked for it.
     """
-    if identity is None or identity.uid != 0 or env.get("MLC_UID", "").strip() or not in_user_namespace(uid_map):
+    asked = (options.resolve_one("uid", env).value or "").strip()  # MLC_UID=0: root on purpose, no note
+    if identity is None or identity.uid != 0 or asked or not in_user_namespace(uid_map):
         return None
     host = host_uid_of_root(uid_map or "")
     who = f"host UID {host}" if host is not None else "a host account"
@@ -298,7 +292,7 @@ def rewrite_passwd(text: str, uid: int, gid: int, user: str = USER) -> str:
 def child_env(env: Mapping[str, str], identity: Identity | None) -> dict[str, str]:
     """The command's environment: the container's, with HOME and USER for the identity."""
     out = dict(env)
-    out.pop("MLC_BUILD_MODE", None)
+    out.pop(str(options.SETTINGS["build_mode"].env), None)
     if identity is not None and identity.uid != 0:
         out.update(HOME=HOME, USER=USER, LOGNAME=USER)
     elif identity is None and out.get("HOME", "/") in ("", "/"):

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlc_devops import __version__, container
+from mlc_devops import __version__, container, options
 from mlc_devops import run as run_mod
 from mlc_devops.errors import PrerequisiteMissing, UsageError
 from mlc_devops.ui import Console
@@ -303,9 +303,7 @@ def _tags(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 end="",
             )
         return 0
-    short = env.get("DOCKER_METADATA_SHORT_SHA_LENGTH", "").strip()
-    if short and not short.isdigit():
-        raise UsageError(f"DOCKER_METADATA_SHORT_SHA_LENGTH must be a number, not {short!r}")
+    short_sha_length = options.resolve_short_sha_length(env)
     names = container.compute_tags(
         args.ref,
         args.sha,
@@ -313,7 +311,7 @@ def _tags(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         rules=rules,
         flavor=flavor,
         images=args.image,
-        short_sha_length=int(short) if short else container.SHORT_SHA_LENGTH,
+        short_sha_length=short_sha_length,
     )
     if args.json:
         print(

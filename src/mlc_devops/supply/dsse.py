@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from mlc_devops import options
 from mlc_devops.errors import SignatureInvalid, UsageError
 from mlc_devops.supply import _optional
 
@@ -245,13 +246,12 @@ def dumps_line(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-PASSWORD_VARIABLE = "MLC_DEVOPS_KEY_PASSWORD"  # noqa: S105 - the variable's name, not a password
+PASSWORD_VARIABLE = options.SETTINGS["key_password"].env
 
 
 def password_from(env: Mapping[str, str]) -> bytes | None:
     """The private key's password, from ``MLC_DEVOPS_KEY_PASSWORD`` (unset or empty: none)."""
-    value = env.get(PASSWORD_VARIABLE, "")
-    return value.encode("utf-8") if value else None
+    return options.resolve_key_password(env)
 
 
 def read_private(path: Path, env: Mapping[str, str]) -> PrivateKey:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mlc_devops import options
 from mlc_devops.errors import UsageError, ValidationFailed
 from mlc_devops.supply import _optional, cargo, tree
 from mlc_devops.supply.report import BuildReport, check_describes, parse_time
@@ -641,12 +642,9 @@ def validate_json(text: str, spec_version: str = DEFAULT_SPEC_VERSION) -> None:
 
 def timestamp_for(report: BuildReport | None, env: Mapping[str, str], now: datetime | None = None) -> datetime:
     """``SOURCE_DATE_EPOCH`` if set, else when the build finished, else now (UTC, whole seconds)."""
-    epoch = env.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-        except (ValueError, OverflowError, OSError):
-            raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}") from None
+    epoch = options.resolve_source_date_epoch(env)
+    if epoch is not None:
+        return datetime.fromtimestamp(epoch, tz=timezone.utc)
     if report is not None and report.finished:
         parsed = parse_time(report.finished)
         if parsed is not None:
