@@ -170,6 +170,16 @@ def compile_options(device: str, libinfo: Mapping[str, str]) -> tuple[list[str],
     return [], None
 
 
+def failure_excerpt(output: str, lines: int = 60) -> str:
+    """The end of a failed step's output without TVM's ``[bt]`` backtrace frames, which hide the cause. Pure.
+
+    A TVM error raised while another is being handled prints two Python
+    tracebacks, each with C++ frames; the first one's message is the cause.
+    """
+    kept = [ln for ln in output.strip().splitlines() if not ln.lstrip().startswith("[bt]")]
+    return "\n".join(kept[-lines:])
+
+
 FIX_MARKER = "mlc-devops: fix applied: "
 
 
@@ -319,7 +329,7 @@ def run(
             raise CheckFailed(
                 f"smoke --model: mlc_llm {phase} {run_mod.describe_exit(result.returncode)}"
                 + (" (timed out)" if result.timed_out else ""),
-                detail="\n".join(result.output.strip().splitlines()[-30:]),
+                detail=failure_excerpt(result.output),
             )
     runs: list[dict[str, Any]] = []
     for i in range(p.runs):

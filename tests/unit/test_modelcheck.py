@@ -132,3 +132,9 @@ def test_upstream_defects_got_past_are_named_from_the_wrappers_lines() -> None:
         "upstream defect got past: preshard-none: HuggingFaceLoader.load raised TypeError"
     ]
     assert modelcheck.fixes_applied("nothing\n") == []
+
+
+def test_failure_excerpt_drops_backtrace_frames_and_keeps_the_cause() -> None:
+    output = "start\nValueError: the cause\n" + "".join(f"  [bt] ({i}) libtvm.so\n" for i in range(100)) + "end\n"
+    excerpt = modelcheck.failure_excerpt(output)
+    assert "ValueError: the cause" in excerpt and "[bt]" not in excerpt
