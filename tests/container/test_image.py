@@ -104,6 +104,19 @@ def test_vulkan_compile_toolchain_is_there(docker: Docker) -> None:
     assert "/usr/include/vulkan/vulkan.h" in out
 
 
+@pytest.mark.usefixtures("image")
+def test_llvm_config_for_the_pair_is_there(docker: Docker) -> None:
+    """Debian's llvm-dev: the llvm-config that `build --tvm source` picks (llvm-config, else llvm-config-N)."""
+    script = (
+        "from mlc_devops import tvmbuild; import os, shutil, subprocess; "
+        "c = tvmbuild.pick_llvm_config(shutil.which('llvm-config'), tvmbuild.versioned_llvm_configs(os.environ)); "
+        "print(c); print(subprocess.run([c, '--version'], capture_output=True, text=True, check=True).stdout)"
+    )
+    out = docker.run("python3", "-c", script).stdout.split()
+    assert out and "llvm-config" in out[0], out
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", out[1]), out
+
+
 # --- the host user, a full build, the tests, the smoke test ----------------------------
 
 WHEELHOUSE = "wheelhouse"

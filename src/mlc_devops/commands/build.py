@@ -734,16 +734,25 @@ def prebuilt_entry(wheel: Path, choice: options.TvmChoice) -> dict[str, Any]:
     }
 
 
+def tvm_git_root(checkout: Path, tvm_root: Path) -> Path:
+    """Where the TVM source's git facts (origin, commit) come from: its own repository (a submodule, a
+    clone), or the checkout's when it is a folder the checkout tracks itself, with no ``.git`` of its own
+    (the stand-in's 3rdparty/tvm): its files are then those of the checkout's commit."""
+    if not (tvm_root / ".git").exists() and tvm_root.resolve().is_relative_to(checkout.resolve()):
+        return checkout
+    return tvm_root
+
+
 def _tvm_source_uri(ws: workspace.Workspace, source: tvmbuild.Source, env: Mapping[str, str]) -> str | None:
     """The TVM source's URL: the checkout's .gitmodules entry for its path (what upstream declares), else
-    the TVM repository's own origin."""
+    the origin of the TVM repository (:func:`tvm_git_root`: the checkout's, for a folder it tracks itself)."""
     gitmodules = ws.root / ".gitmodules"
     if gitmodules.is_file():
         for module in workspace.parse_gitmodules(gitmodules.read_text(encoding="utf-8")):
             if module.path == source.relative and module.url:
                 url = urls.recorded(module.url, "submodule URL")
                 return url if url.startswith("git+") else f"git+{url}"
-    return _source_uri(source.root, env)
+    return _source_uri(tvm_git_root(ws.root, source.root), env)
 
 
 def _tvm_report(
@@ -778,8 +787,8 @@ def _tvm_report(
         "source": {
             "path": str(root),
             "uri": _tvm_source_uri(ws, plan.source, env),
-            "commit": workspace.git_commit(root, env),
-            "commit_time": workspace.git_commit_time(root, env),
+            "commit": workspace.git_commit(tvm_git_root(ws.root, root), env),
+            "commit_time": workspace.git_commit_time(tvm_git_root(ws.root, root), env),
         },
         "submodules": _submodules(root, env),
         "tree": _tree(root, env, console, outputs=outputs, warn=False),
