@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 from standin import Cli, make_git_workspace
 
@@ -34,7 +35,8 @@ def _reused(report: dict[str, Any]) -> bool:
 
 
 def _entries(folder: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    """The cache's entries, each checked against its pinned schema."""
+    return [jsonshapes.check_text(p.read_text()) for p in sorted(folder.glob("*.json"))]
 
 
 def _change_provider(wheel: Path) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import jsonshapes
 import pytest
 
 from mlc_devops import options
@@ -32,13 +33,30 @@ INPUTS = vc.Inputs(
 )
 SYSTEM = {"/lib/x86_64-linux-gnu/libc.so.6": "2" * 64, "/usr/bin/python3.11": "3" * 64}
 FINDINGS = [{"kind": "version-mismatch", "message": "the wheel is version 0.1.0, but __version__ is 0.0.1"}]
+RESULT = {
+    "filename": "mlc_llm-0.1.0-py3-none-linux_x86_64.whl",
+    "name": "mlc-llm",
+    "version": "0.1.0",
+    "tags": ["py3-none-linux_x86_64"],
+    "sha256": "a" * 64,
+    "size": 1000,
+    "libraries": [{"path": "mlc_llm/libmlc_llm.so", "sha256": "9" * 64}],
+    "loaded": ["mlc_llm/libmlc_llm.so"],
+    "package": "mlc_llm",
+    "module_version": "0.0.1",
+    "glibc": "2.34",
+    "resolution": [],
+    "providers": [],
+    "findings": FINDINGS,
+    "notes": ["import mlc_llm: ok"],
+}
 
 
 def stored(inputs: vc.Inputs = INPUTS, **changes: Any) -> dict[str, Any]:
     record = vc.entry_record(
         vc.cache_key(inputs),
         inputs,
-        result={"filename": "w.whl", "findings": FINDINGS, "notes": []},
+        result=RESULT,
         load={"providers": {}, "import": {"ok": True}, "present": [], "loaded": [], "skipped": [], "failed": []},
         fetched=[],
         system=SYSTEM,
@@ -170,6 +188,12 @@ def test_the_entry_records_no_unreadable_system_file_and_the_key_inputs() -> Non
     assert record["installed"] == ["a 2", "b 1"]
     assert record["inputs"] == vc.material(INPUTS)
     assert record["seconds"] == 1.235
+
+
+def test_the_entry_fits_its_pinned_schema() -> None:
+    jsonshapes.check(stored())
+    jsonshapes.check(stored(fetched=[{"name": "apache-tvm-ffi", "version": "0.1.15", "sha256": "5" * 64}]))
+    assert jsonshapes.problems(stored(system={"/lib/libc.so.6": "not a digest"}))
 
 
 def test_pruning_keeps_the_most_recently_used() -> None:
