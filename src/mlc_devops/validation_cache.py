@@ -254,6 +254,19 @@ def reused_note(entry: Mapping[str, Any], where: Path, findings_now: Sequence[Ma
     )
 
 
+def reuse_record(entry: Mapping[str, Any], where: Path, part: str) -> dict[str, Any]:
+    """What a reused validation says for machines (the report's ``validation.reused``): which part
+    ("validation" or "load check"), of which entry, from when, by which version, how long it took. Pure."""
+    return {
+        "part": part,
+        "key": entry.get("key"),
+        "entry": str(where),
+        "validated_at": entry.get("validated_at"),
+        "tool_version": entry.get("tool_version"),
+        "seconds": entry.get("seconds"),
+    }
+
+
 def entry_record(
     key: str,
     inputs: Inputs,

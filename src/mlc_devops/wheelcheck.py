@@ -373,14 +373,14 @@ def validate(
 
     Returns the report's ``wheel``/``validation`` data: filename, name, version,
     tags, sha256, size, libraries, loaded, resolution (one entry per NEEDED),
-    providers, findings, notes. Raises ValidationFailed (exit 5) for a wrong
+    providers, findings, notes, reused. Raises ValidationFailed (exit 5) for a wrong
     tag, an unresolved NEEDED entry or a library that does not load.
 
     A passed validation is recorded in ``cache`` (default: ``MLC_VALIDATION_CACHE`` in ``env``,
     else the user's cache directory) and reused when every input it depends on is the same
     (:mod:`mlc_devops.validation_cache`); where pip fetched a provider, the provider is fetched
     again and only a byte-identical one lets the load check be reused. The notes say what was
-    reused, from when.
+    reused, from when; ``reused`` says it for machines (:func:`validation_cache.reuse_record`), or is None.
     """
     facts = inspect(wheel)
     tags = supported_tags()
@@ -408,6 +408,7 @@ def validate(
         result: dict[str, Any] = json.loads(json.dumps(cached.stored["result"]))
         note = vcache.reused_note(cached.stored, cached.path, result["findings"], "validation")
         result["notes"] = [*result["notes"], note]
+        result["reused"] = vcache.reuse_record(cached.stored, cached.path, "validation")
         return result
     result, probe, fetched, seconds = _validate(
         wheel,
@@ -421,8 +422,10 @@ def validate(
         index_url=index_url,
         reuse=cached,
     )
+    result["reused"] = None
     if cached is not None:
-        result["notes"] = [*result["notes"], _remember(cached, result, probe, fetched, seconds)]
+        note, result["reused"] = _remember(cached, result, probe, fetched, seconds)
+        result["notes"] = [*result["notes"], note]
     return result
 
 
@@ -650,16 +653,17 @@ def _remember(
     probe: Mapping[str, Any],
     fetched: Sequence[vcache.ProviderFile],
     seconds: float,
-) -> str:
+) -> tuple[str, dict[str, Any] | None]:
     """The note on this validation: its load check reused (pip fetched the same providers), or recorded
-    for reuse (or why not)."""
+    for reuse (or why not); and what was reused, if anything."""
     if cached.stored is not None and cached.decision.reuse and vcache.same_fetched(cached.stored, fetched).reuse:
         vcache.touch(cached.path)
-        return vcache.reused_note(cached.stored, cached.path, result["findings"], "load check")
+        note = vcache.reused_note(cached.stored, cached.path, result["findings"], "load check")
+        return note, vcache.reuse_record(cached.stored, cached.path, "load check")
     record = vcache.entry_record(
         cached.key,
         cached.inputs,
-        result=result,
+        result={k: v for k, v in result.items() if k != "reused"},
         load={k: v for k, v in probe.items() if k not in ("outside", "installed")},
         fetched=fetched,
         system=vcache.hash_files(str(p) for p in probe.get("outside", [])),
@@ -674,4 +678,4 @@ def _remember(
         why = f" (the entry there was not reused: {cached.decision.reason})"
     else:
         why = f" (the entry there was not reused: {vcache.same_fetched(cached.stored, fetched).reason})"
-    return (failed or f"validation recorded for reuse in {cached.path.parent}") + why
+    return (failed or f"validation recorded for reuse in {cached.path.parent}") + why, None

@@ -172,6 +172,18 @@ def test_the_note_says_from_when_for_what_and_the_same_findings() -> None:
     assert "then 1" in vc.reused_note(stored(), Path("/c"), [], "load check")
 
 
+def test_the_reuse_record_names_the_entry_its_time_and_version() -> None:
+    entry = stored()
+    assert vc.reuse_record(entry, Path("/cache/k.json"), "validation") == {
+        "part": "validation",
+        "key": vc.cache_key(INPUTS),
+        "entry": str(Path("/cache/k.json")),
+        "validated_at": "2026-11-30T01:02:03Z",
+        "tool_version": "0.1.0",
+        "seconds": 7.25,
+    }
+
+
 def test_the_entry_records_no_unreadable_system_file_and_the_key_inputs() -> None:
     record = vc.entry_record(
         "k",
