@@ -180,6 +180,29 @@ def failure_excerpt(output: str, lines: int = 60) -> str:
     return "\n".join(kept[-lines:])
 
 
+# Failures of an old TVM under a new CUDA toolkit, as seen on an H200 with CUDA 13.0 and driver 580
+# (mlc-llm 34497eae with its TVM pin 31175052, 2026-11-30): (text in the output, what it means).
+KNOWN_FAILURES = (
+    (
+        "has already been defined (previous definition at line",
+        "the TVM of this pair defines half-precision helpers (htanh, ...) that this CUDA toolkit's "
+        "cuda_fp16.hpp defines too (seen with CUDA 13.0 and TVM 31175052): float16 models need a TVM "
+        "newer than the pair's or an older CUDA toolkit",
+    ),
+    (
+        "CUDA_ERROR_ILLEGAL_INSTRUCTION",
+        "a kernel that this pair's TVM generated hit an illegal instruction on the GPU (seen on an H200 "
+        "with CUDA 13.0 and TVM 31175052, decode step, every sampling setting): the pair's code "
+        "generation does not support this GPU and toolkit",
+    ),
+)
+
+
+def known_failure(output: str) -> str | None:
+    """What a failure whose output holds a known pattern means, or None. Pure."""
+    return next((meaning for text, meaning in KNOWN_FAILURES if text in output), None)
+
+
 FIX_MARKER = "mlc-devops: fix applied: "
 
 
@@ -266,9 +289,12 @@ def _probe(
     lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("{")]
     data: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     if result.returncode != 0 or not data.get("ok", True):
+        error = str(data.get("error") or run_mod.describe_exit(result.returncode))
+        cause = [ln for ln in error.splitlines() if not ln.lstrip().startswith("[bt]")]
         raise CheckFailed(
-            f"smoke --model: {what} failed: {data.get('error') or run_mod.describe_exit(result.returncode)}",
-            detail="\n".join(result.output.strip().splitlines()[-30:]),
+            f"smoke --model: {what} failed: {' '.join(ln.strip() for ln in cause[-3:])}",
+            detail=failure_excerpt(result.output),
+            hint=known_failure(result.output),
         )
     return data
 
@@ -330,6 +356,7 @@ def run(
                 f"smoke --model: mlc_llm {phase} {run_mod.describe_exit(result.returncode)}"
                 + (" (timed out)" if result.timed_out else ""),
                 detail=failure_excerpt(result.output),
+                hint=known_failure(result.output),
             )
     runs: list[dict[str, Any]] = []
     for i in range(p.runs):

@@ -138,3 +138,13 @@ def test_failure_excerpt_drops_backtrace_frames_and_keeps_the_cause() -> None:
     output = "start\nValueError: the cause\n" + "".join(f"  [bt] ({i}) libtvm.so\n" for i in range(100)) + "end\n"
     excerpt = modelcheck.failure_excerpt(output)
     assert "ValueError: the cause" in excerpt and "[bt]" not in excerpt
+
+
+def test_known_failures_of_an_old_tvm_under_cuda_13_are_named() -> None:
+    # Seen on the H200: nvcc 13.0 on TVM 31175052's float16 kernels, and the float32 decode kernel.
+    nvcc = 'tvm_kernels.cu(303): error: function "htanh" has already been defined (previous definition at line 2975'
+    hint = modelcheck.known_failure("...\n" + nvcc + "\n...")
+    assert hint is not None and "cuda_fp16.hpp" in hint
+    launch = modelcheck.known_failure("TVMError: CUDALaunch Error: CUDA_ERROR_ILLEGAL_INSTRUCTION\n grid=(128,1,1)")
+    assert launch is not None and "illegal instruction" in launch
+    assert modelcheck.known_failure("ValueError: something else") is None
