@@ -76,6 +76,7 @@ def test_a_rebuild_reuses_validation_until_the_provider_or_the_wheel_changes(set
     ws, dist, cache, env = setup["ws"], setup["dist"], setup["cache"], setup["env"]
     first = _build(cli, ws, dist, env)
     assert f"validation recorded for reuse in {cache}" in _notes(first)
+    assert first["validation"]["reused"] is None
     (entry,) = _entries(cache)
     assert entry["inputs"]["wheel_sha256"] == first["wheel"]["sha256"]
     assert entry["result"]["findings"] == first["validation"]["findings"]
@@ -89,6 +90,9 @@ def test_a_rebuild_reuses_validation_until_the_provider_or_the_wheel_changes(set
     assert note.startswith(f"validation reused: this wheel (sha256 {first['wheel']['sha256'][:12]}) was validated ")
     assert f"at {entry['validated_at']} by mlc-devops " in note
     assert "the same as then" in note
+    reused = jsonshapes.check_text(Path(second["report"]).read_text())["validation"]["reused"]
+    assert reused["part"] == "validation" and reused["validated_at"] == entry["validated_at"]
+    assert reused["key"] == entry["key"] and reused["entry"] == str(cache / f"{entry['key']}.json")
     assert "validation reused" in second["stderr"]
     assert second["validation"]["findings"] == first["validation"]["findings"]
     assert second["validation"]["loaded"] == first["validation"]["loaded"]
@@ -134,6 +138,7 @@ def test_a_provider_pip_fetches_is_fetched_again_and_only_the_same_bytes_reuse_t
     second = _build(cli, ws, dist, env, "--with", "mlc-standin-tvm-ffi")
     note = _notes(second)[-1]
     assert note.startswith("load check reused: "), _notes(second)
+    assert second["validation"]["reused"]["part"] == "load check"
     assert f"at {entry['validated_at']}" in note
     assert second["validation"]["findings"] == first["validation"]["findings"]
     (provider,) = setup["house"].glob("*.whl")

@@ -635,6 +635,7 @@ def build(
                     "providers",
                     "findings",
                     "notes",
+                    "reused",
                 )
             },
             "compiler_cache": cache.report(
@@ -805,7 +806,17 @@ def _tvm_report(
         "cmake_floor": {"version": workspace.version_text(built.cmake_floor[0]), "file": built.cmake_floor[1]},
         "validation": {
             k: info[k]
-            for k in ("package", "module_version", "glibc", "loaded", "resolution", "providers", "findings", "notes")
+            for k in (
+                "package",
+                "module_version",
+                "glibc",
+                "loaded",
+                "resolution",
+                "providers",
+                "findings",
+                "notes",
+                "reused",
+            )
         },
         "compiler_cache": cache_section,
         "tvm": {
