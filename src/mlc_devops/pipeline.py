@@ -24,7 +24,9 @@ What the runner changes in its copy of the workflow, each said in the report:
 ``uses: $/...`` (the same repository at the same commit) becomes ``./...``,
 which act knows; jobs that cannot run here (Windows, another Ubuntu image,
 self-hosted GPU) are taken out, and so are other jobs' needs of them and the
-steps that download only their artifacts.
+steps that download only their artifacts; after each job's checkout of this
+repository a ``git clean -ffdx`` step (FRESH_WORKSPACE) gives the job the fresh
+workspace GitHub gives it (act skips that checkout and all jobs share one).
 """
 
 from __future__ import annotations
@@ -139,6 +141,25 @@ class Prepared:
     not_runnable_steps: list[dict[str, str]] = field(default_factory=list)
 
 
+FRESH_WORKSPACE: dict[str, str] = {
+    "name": "act: a fresh workspace, as on GitHub (git clean -ffdx)",
+    "run": "git -c safe.directory='*' clean -ffdxq",
+}
+
+
+def _clean_after_own_checkout(job: dict[str, Any]) -> bool:
+    """Insert FRESH_WORKSPACE after the job's checkout of this repository (actions/checkout without
+    ``repository``); True when inserted. Safe while the runnable jobs form one chain (no two share the
+    workspace at once), as they do."""
+    steps = job.get("steps", [])
+    for index, step in enumerate(steps):
+        uses = str(step.get("uses", ""))
+        if uses.startswith("actions/checkout@") and not (step.get("with") or {}).get("repository"):
+            steps.insert(index + 1, dict(FRESH_WORKSPACE))
+            return True
+    return False
+
+
 def switched_off_steps(jobs: Mapping[str, Any]) -> list[dict[str, str]]:
     """Each step whose ``if:`` reads a STEP_SWITCHES variable, by job and name, with the reason."""
     found = []
@@ -202,6 +223,14 @@ def prepare_workflow(text: str) -> Prepared:
                         f"{name}: step {step.get('name', 'download-artifact')!r} skipped: artifact {artifact} "
                         "comes only from a job not runnable here"
                     )
+    cleaned = [name for name, job in jobs.items() if _clean_after_own_checkout(job)]
+    if cleaned:
+        changes.append(
+            f"{', '.join(cleaned)}: a step after the checkout of this repository runs `{FRESH_WORKSPACE['run']}`: "
+            "act skips that checkout (the bound workspace, which every job shares) where GitHub gives each job a "
+            "fresh one, so files an earlier job left (smoke-linux's tvm-linux in dist/) would reach a later one "
+            "(release's dist/)"
+        )
     out = yaml.safe_dump(data, sort_keys=False, width=1000)
     return Prepared(out, changes, not_runnable, jobs, switched_off_steps(jobs))
 
