@@ -40,6 +40,28 @@ def test_release_loses_only_the_windows_need_and_download(prepared: pipeline.Pre
     assert [s["with"]["name"] for s in skipped] == ["wheel-windows"]
 
 
+def test_the_model_check_is_named_not_runnable_here(prepared: pipeline.Prepared) -> None:
+    """The smoke jobs' tiny-model check is switched off by MLC_MODEL_CHECK=off and reported by name, with why."""
+    (step,) = prepared.not_runnable_steps
+    assert step["job"] == "smoke-linux" and step["step"].startswith("Tiny-model check on CPU")
+    assert "no model compiler" in step["reason"] and "MLC_MODEL_CHECK=off" in step["reason"]
+    condition = next(s["if"] for s in prepared.jobs["smoke-linux"]["steps"] if s.get("name") == step["step"])
+    assert condition == "vars.MLC_MODEL_CHECK != 'off'"
+    # the pair's own smoke is not switched off
+    pair = next(s for s in prepared.jobs["smoke-linux"]["steps"] if str(s.get("name", "")).startswith("Install the pair"))
+    assert "if" not in pair
+
+
+def test_every_job_starts_on_a_fresh_workspace(prepared: pipeline.Prepared) -> None:
+    """act skips the checkout of the bound workspace, which all jobs share: a git clean follows each checkout."""
+    for name, job in prepared.jobs.items():
+        steps = job["steps"]
+        index = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/checkout@"))
+        assert steps[index + 1] == pipeline.FRESH_WORKSPACE, name
+        assert steps.count(pipeline.FRESH_WORKSPACE) == 1, name
+    assert any("git -c safe.directory='*' clean -ffdxq" in change for change in prepared.changes)
+
+
 def test_every_pinned_action_has_a_stand_in() -> None:
     texts = [CI.read_text(encoding="utf-8"), *(p.read_text(encoding="utf-8") for p in ACTIONS.rglob("action.yml"))]
     pins = pipeline.pinned_actions(texts)
