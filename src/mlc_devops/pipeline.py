@@ -169,9 +169,7 @@ def switched_off_steps(jobs: Mapping[str, Any]) -> list[dict[str, str]]:
             for variable, value, why in STEP_SWITCHES:
                 if f"vars.{variable}" in condition:
                     name = str(step.get("name") or step.get("uses") or f"step {index + 1}")
-                    found.append(
-                        {"job": job_name, "step": name, "reason": f"{why} (--var {variable}={value})"}
-                    )
+                    found.append({"job": job_name, "step": name, "reason": f"{why} (--var {variable}={value})"})
     return found
 
 

@@ -595,7 +595,9 @@ def _pair_smokes(doc: Doc, name: str) -> list[str]:
     wheel_artifact, tvm_artifact, smoke, device = PAIR_JOBS[name]
     body = job(doc, smoke)
     problems: list[str] = []
-    paths = {str(with_(s).get("name")): str(with_(s).get("path")) for s in steps_using(body, "actions/download-artifact")}
+    paths = {
+        str(with_(s).get("name")): str(with_(s).get("path")) for s in steps_using(body, "actions/download-artifact")
+    }
     for artifact in (wheel_artifact, tvm_artifact):
         if paths.get(artifact) != "dist":
             problems.append(f"{smoke} does not download {artifact} into dist/ (the pair lies beside the wheel)")
@@ -616,8 +618,10 @@ def _pair_smokes(doc: Doc, name: str) -> list[str]:
         problems.append(f"{smoke} does not run the tiny-model check (mlc-devops smoke --model tiny --device {device})")
     for index in models:
         step, argv = smokes[index]
-        if argv[argv.index("--model") + 1 : argv.index("--model") + 2] != ["tiny"] or "--device" not in argv or (
-            argv[argv.index("--device") + 1 : argv.index("--device") + 2] != [device]
+        if (
+            argv[argv.index("--model") + 1 : argv.index("--model") + 2] != ["tiny"]
+            or "--device" not in argv
+            or (argv[argv.index("--device") + 1 : argv.index("--device") + 2] != [device])
         ):
             problems.append(f"{smoke}'s model check is {argv[2:]}, not --model tiny --device {device}")
         if bare(step.get("if", "")) != MODEL_CHECK_IF:

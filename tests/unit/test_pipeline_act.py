@@ -48,7 +48,9 @@ def test_the_model_check_is_named_not_runnable_here(prepared: pipeline.Prepared)
     condition = next(s["if"] for s in prepared.jobs["smoke-linux"]["steps"] if s.get("name") == step["step"])
     assert condition == "vars.MLC_MODEL_CHECK != 'off'"
     # the pair's own smoke is not switched off
-    pair = next(s for s in prepared.jobs["smoke-linux"]["steps"] if str(s.get("name", "")).startswith("Install the pair"))
+    pair = next(
+        s for s in prepared.jobs["smoke-linux"]["steps"] if str(s.get("name", "")).startswith("Install the pair")
+    )
     assert "if" not in pair
 
 
