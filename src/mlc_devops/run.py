@@ -219,15 +219,33 @@ def run(
     except OSError as exc:
         raise PrerequisiteMissing(f"cannot start '{program}': {exc.strerror or exc}") from exc
     expired = threading.Event()
-    watchdog: threading.Timer | None = None
+    timers: list[threading.Timer] = []
     if timeout is not None:
+        # The watchdog only signals: SIGTERM to the child's group at the limit, SIGKILL after the
+        # grace period if it is still there. Waiting and reaping stay with this thread (a second
+        # thread cannot poll a Popen this thread waits on: poll() answers None while wait() holds its lock).
+        def _signal_group(signum: int) -> None:
+            if proc.returncode is not None:
+                return
+            try:
+                if os.name == "posix":
+                    os.killpg(proc.pid, signum)
+                else:
+                    proc.kill()
+            except (ProcessLookupError, PermissionError):
+                pass
 
         def _expire() -> None:
             expired.set()
-            _stop_group(proc, signal.SIGTERM)
+            _signal_group(signal.SIGTERM)
+            later = threading.Timer(GRACE_SECONDS, _signal_group, args=(signal.SIGKILL,))
+            later.daemon = True
+            timers.append(later)
+            later.start()
 
         watchdog = threading.Timer(timeout, _expire)
         watchdog.daemon = True
+        timers.append(watchdog)
         watchdog.start()
     try:
         stdout = proc.stdout
@@ -249,8 +267,8 @@ def run(
         _stop_group(proc, signal.SIGTERM)
         raise
     finally:
-        if watchdog is not None:
-            watchdog.cancel()
+        for timer in list(timers):
+            timer.cancel()
         if proc.stdout is not None:
             proc.stdout.close()
     result = Result(
