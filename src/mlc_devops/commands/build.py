@@ -385,6 +385,25 @@ def cmake_used(log: str) -> dict[str, str]:
     return {"cmake": match.group(1)} if match else {}
 
 
+# What both wheels' reports take from validation's result (wheelcheck.validate).
+REPORT_WHEEL_KEYS = ("filename", "sha256", "size", "libraries", "tags")
+REPORT_VALIDATION_KEYS = (
+    "package",
+    "module_version",
+    "glibc",
+    "loaded",
+    "resolution",
+    "providers",
+    "findings",
+    "notes",
+    "reused",
+)
+
+
+def _pick(info: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: info[k] for k in keys}
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -622,22 +641,9 @@ def build(
             "phases": {k: v for k, v in console.timings.items() if not k.startswith(TVM_PHASE)},
             "started": started,
             "finished": utc_now(),
-            "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
+            "wheel": _pick(info, REPORT_WHEEL_KEYS),
             "cmake_floor": {"version": workspace.version_text(floor), "file": floor_file},
-            "validation": {
-                k: info[k]
-                for k in (
-                    "package",
-                    "module_version",
-                    "glibc",
-                    "loaded",
-                    "resolution",
-                    "providers",
-                    "findings",
-                    "notes",
-                    "reused",
-                )
-            },
+            "validation": _pick(info, REPORT_VALIDATION_KEYS),
             "compiler_cache": cache.report(
                 wiring,
                 tvm_stats if tvm_built is not None else stats_before,
@@ -802,22 +808,9 @@ def _tvm_report(
         "phases": {k: v for k, v in console.timings.items() if k.startswith(TVM_PHASE)},
         "started": times[0],
         "finished": times[1],
-        "wheel": {k: info[k] for k in ("filename", "sha256", "size", "libraries", "tags")},
+        "wheel": _pick(info, REPORT_WHEEL_KEYS),
         "cmake_floor": {"version": workspace.version_text(built.cmake_floor[0]), "file": built.cmake_floor[1]},
-        "validation": {
-            k: info[k]
-            for k in (
-                "package",
-                "module_version",
-                "glibc",
-                "loaded",
-                "resolution",
-                "providers",
-                "findings",
-                "notes",
-                "reused",
-            )
-        },
+        "validation": _pick(info, REPORT_VALIDATION_KEYS),
         "compiler_cache": cache_section,
         "tvm": {
             "llvm": {"config": plan.llvm_config, "version": plan.llvm_version} if plan.llvm_config else None,
