@@ -271,12 +271,22 @@ def run_checks(
     *,
     build_isolation: bool | None = None,
     tvm_source_dir_explicit: bool = False,
+    probes: tools.VersionProbes | None = None,
 ) -> list[Check]:
+    """Every preflight check for a build of ``ws`` with ``config``, in order.
+
+    ``probes`` answers the ``--version`` questions when given (a build shares
+    one with its report, so each program is asked once); else each is asked here.
+    """
     windows = sys.platform.startswith("win")
+
+    def version_output(name: str) -> str | None:
+        return probes.raw(name) if probes is not None else tools.probe(name, env)
+
     checks: list[Check] = [verdict_python(tuple(sys.version_info[:3]))]
 
     floor, floor_file = cmake_floor_of(ws)
-    cmake_raw = tools.probe("cmake", env)
+    cmake_raw = version_output("cmake")
     # With isolation (or auto, which falls back to it), pip fetches a new enough cmake itself.
     pip_can_provide = ws is not None and ws.layout == "root" and build_isolation is not False
     checks.append(
@@ -308,7 +318,7 @@ def run_checks(
     rust_floor, rust_why = rust_floor_of(ws)
     for rust_tool in ("cargo", "rustc"):
         rust_path = run_mod.which(rust_tool, env)
-        rust_version = tools.parse_version(tools.probe(rust_tool, env)) if rust_path else None
+        rust_version = tools.parse_version(version_output(rust_tool)) if rust_path else None
         checks.append(verdict_rust(rust_tool, rust_path, rust_version, rust_floor, rust_why))
 
     if "vulkan" in config.backends:

@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -429,6 +430,10 @@ def _check_dist_writable(dist: Path) -> None:
         ) from None
 
 
+# What every build report names (tools.VERSION_PROBES keys), besides nvcc and the compiler caches.
+REPORT_TOOLS = ("cmake", "ninja", "c++", "cargo", "rustc")
+
+
 def build(
     opts: options.BuildOptions,
     env: Mapping[str, str],
@@ -437,7 +442,42 @@ def build(
     clean_dist: bool = False,
     wait: bool = False,
 ) -> BuildResult:
+    """Build the wheel (and with ``opts.tvm`` source, the TVM wheel first), validate, report, publish.
+
+    The questions whose answers the report needs and the build does not (the
+    programs' versions, the checkout's origin, commit and submodules) are asked
+    in threads while the build runs: they are child processes, so on a rebuild
+    they cost no wall time of their own (issue 12, goal 4).
+    """
+    pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="build-facts")
+    try:
+        return _build(opts, env, console, pool, clean_dist=clean_dist, wait=wait)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _source_facts(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The report's ``source`` (less ``commit_time``, which the build needs first) and ``submodules``."""
+    return {
+        "uri": _source_uri(root, env),
+        "commit": workspace.git_commit(root, env),
+        "submodules": _submodules(root, env),
+    }
+
+
+def _build(
+    opts: options.BuildOptions,
+    env: Mapping[str, str],
+    console: Console,
+    pool: ThreadPoolExecutor,
+    *,
+    clean_dist: bool,
+    wait: bool,
+) -> BuildResult:
     ws = workspace.detect(opts.source, opts.layout)
+    probes = tools.VersionProbes(env, pool=pool)
+    probes.start([*REPORT_TOOLS, *(["nvcc"] if "cuda" in opts.config.backends else [])])
+    source_facts = pool.submit(_source_facts, ws.root, env)
     plat = platforms.current()
     console.say(f"source:   {ws.root}")
     console.say(f"layout:   {ws.layout}: {workspace.LAYOUT_DESCRIPTIONS[ws.layout]}")
@@ -452,6 +492,7 @@ def build(
             build_isolation=opts.build_isolation,
             tvm_source_dir_explicit=opts.origins.get("tvm_source_dir", options.Resolved(None, "default")).origin
             != "default",
+            probes=probes,
         )
         for check in results:
             if check.status == "warn":
@@ -469,7 +510,8 @@ def build(
         floor, floor_file = checks.cmake_floor_of(ws)
         isolation = choose_isolation(
             opts.build_isolation,
-            backend_here=workspace.requirements_met(workspace.build_requirements(ws)),
+            # asked only when it decides (auto): reading the installed distributions takes 0.04-0.06 s
+            backend_here=opts.build_isolation is None and workspace.requirements_met(workspace.build_requirements(ws)),
             cmake_ok=ws.layout == "legacy" or (cmake_check is not None and cmake_check.status == "ok"),
         )
         console.say(f"    pip build isolation: {'on' if isolation else 'off'}")
@@ -515,17 +557,24 @@ def build(
         console.say(f"    compiler cache: {cache.describe(wiring)}")
         archs = opts.config.cuda_architectures
         capacity = options.default_jobs(options.cpu_count(), options.memory_bytes())
+        commit_time = workspace.git_commit_time(ws.root, env)
         build_env = build_environment(
             env,
             jobs=opts.jobs,
             launcher_vars=wiring.env,
-            source_date_epoch=workspace.git_commit_time(ws.root, env),
+            source_date_epoch=commit_time,
             cuda_threads=nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
         )
         stats_before = cache.begin(wiring, build_env)  # sccache: this build's own server and settings
         tool_names = (["nvcc"] if "cuda" in opts.config.backends else []) + (
             [launcher.kind] if launcher.kind != "none" else []
         )
+        report_tools = [
+            *REPORT_TOOLS,
+            *tool_names,
+            *(["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
+        ]
+        probes.start(report_tools)
         tvm_prebuilt: Path | None = None
         tvm_started = tvm_finished = started
         cleanup.callback(cache.end, wiring, build_env)
@@ -605,6 +654,7 @@ def build(
             )
         stats_after = cache.collect(wiring, build_env)
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        facts = source_facts.result()
         report = {
             "schema": REPORT_SCHEMA,
             "tool": {"name": "mlc-devops", "version": __version__},
@@ -617,11 +667,11 @@ def build(
             "retag": retagged[1] if retagged is not None else None,
             "source": {
                 "path": str(ws.root),
-                "uri": _source_uri(ws.root, env),
-                "commit": workspace.git_commit(ws.root, env),
-                "commit_time": workspace.git_commit_time(ws.root, env),
+                "uri": facts["uri"],
+                "commit": facts["commit"],
+                "commit_time": commit_time,
             },
-            "submodules": _submodules(ws.root, env),
+            "submodules": facts["submodules"],
             "tree": _tree(
                 ws.root,
                 env,
@@ -630,12 +680,7 @@ def build(
             ),
             "cargo": _cargo(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
             "tool_versions": {
-                **tools.versions(
-                    ["cmake", "ninja", "c++", "cargo", "rustc"]
-                    + tool_names
-                    + (["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
-                    env,
-                ),
+                **probes.versions(report_tools),
                 **cmake_used(log_text[tvm_log:]),
             },
             "phases": {k: v for k, v in console.timings.items() if not k.startswith(TVM_PHASE)},
@@ -666,7 +711,7 @@ def build(
                 cache_section=cache.report(
                     wiring, stats_before, tvm_stats, compile_steps=cache.count_compile_steps(log_text[:tvm_log])
                 ),
-                tool_names=tool_names,
+                tool_versions=probes.versions(["cmake", "ninja", "c++", *tool_names]),
                 times=(tvm_started, tvm_finished),
             )
             report["pair"] = pair_entry(tvm_report, "tvm", tvm_plan.source.relative)
@@ -774,7 +819,7 @@ def _tvm_report(
     outputs: Sequence[Path],
     log_text: str,
     cache_section: dict[str, Any],
-    tool_names: Sequence[str],
+    tool_versions: Mapping[str, str | None],
     times: tuple[str, str],
 ) -> dict[str, Any]:
     """The TVM wheel's build report: the mlc_llm report's schema and fields, of the TVM source, plus ``tvm``:
@@ -801,7 +846,7 @@ def _tvm_report(
         "tree": _tree(root, env, console, outputs=outputs, warn=False),
         "cargo": {"locks": [], "missing": []},
         "tool_versions": {
-            **tools.versions(["cmake", "ninja", "c++", *tool_names], env),
+            **tool_versions,
             **({"llvm": plan.llvm_version} if plan.llvm_version else {}),
             **cmake_used(log_text),
         },

@@ -13,6 +13,7 @@ Parsing and deciding are pure; :func:`tree_states` asks git at the edge.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -203,6 +204,15 @@ def submodule_paths(root: Path, env: Mapping[str, str]) -> list[str]:
 
 
 def tree_states(root: Path, env: Mapping[str, str], outputs: Iterable[Path] = ()) -> list[TreeState]:
-    """The top level's state, then each checked-out submodule's; ``outputs`` are the tool's own folders."""
+    """The top level's state, then each checked-out submodule's; ``outputs`` are the tool's own folders.
+
+    The repositories are asked four at a time: upstream's checkout nests more
+    than a dozen submodules, and each ``git status`` is a process of its own
+    that mostly waits on the file system.
+    """
     folders = list(outputs)
-    return [status_of(root, path, env, folders) for path in [TOP, *submodule_paths(root, env)]]
+    paths = [TOP, *submodule_paths(root, env)]
+    if len(paths) == 1:
+        return [status_of(root, TOP, env, folders)]
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="git-status") as pool:
+        return list(pool.map(lambda path: status_of(root, path, env, folders), paths))

@@ -1,0 +1,91 @@
+"""VersionProbes: each program's --version asked once per build, the probes overlapping (real processes)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from mlc_devops import backends, checks, tools
+
+pytestmark = pytest.mark.integration
+
+SLEEP_S = 0.4
+
+
+def fake_program(folder: Path, name: str, version_line: str, calls: Path, sleep_s: float = 0.0) -> None:
+    script = folder / name
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "{name} $*" >> "{calls}"\n' + (f"sleep {sleep_s}\n" if sleep_s else "") + f'echo "{version_line}"\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+
+
+def programs_env(tmp_path: Path, sleep_s: float = 0.0) -> tuple[dict[str, str], Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    fake_program(bin_dir, "cmake", "cmake version 3.31.6", calls, sleep_s)
+    fake_program(bin_dir, "ninja", "1.12.1", calls, sleep_s)
+    fake_program(bin_dir, "cargo", "cargo 1.95.0 (f2d3ce0bd 2026-03-21)", calls, sleep_s)
+    fake_program(bin_dir, "rustc", "rustc 1.95.0 (59807616e 2026-04-14)", calls, sleep_s)
+    # sh and sleep from the system, nothing else of it (no ccache, no c++)
+    system = tmp_path / "system"
+    system.mkdir()
+    for tool in ("sh", "sleep"):
+        found = shutil.which(tool)
+        assert found is not None
+        (system / tool).symlink_to(found)
+    return {"PATH": os.pathsep.join([str(bin_dir), str(system)]), "HOME": str(tmp_path)}, calls
+
+
+def test_preflight_and_the_report_ask_each_program_once(tmp_path: Path) -> None:
+    env, calls = programs_env(tmp_path)
+    probes = tools.VersionProbes(env)
+    try:
+        results = checks.run_checks(None, backends.CMakeConfig(backends=frozenset({"cpu"})), env, probes=probes)
+        report = probes.versions(["cmake", "ninja", "cargo", "rustc"])
+    finally:
+        probes.close()
+    asked = sorted(calls.read_text(encoding="utf-8").splitlines())
+    assert asked == ["cargo --version", "cmake --version", "ninja --version", "rustc --version"]
+    assert report["cmake"] == "3.31.6"
+    assert report["rustc"] == "1.95.0"
+    assert report["ninja"] == "1.12.1"
+    cmake_check = next(c for c in results if c.name == "cmake")
+    assert "3.31.6" in cmake_check.detail
+
+
+def test_probes_overlap_and_answer_as_one_at_a_time_does(tmp_path: Path) -> None:
+    env, _calls = programs_env(tmp_path, sleep_s=SLEEP_S)
+    names = ["cmake", "ninja", "cargo", "rustc"]
+    probes = tools.VersionProbes(env)
+    started = time.monotonic()
+    try:
+        probes.start(names)
+        together = probes.versions(names)
+    finally:
+        probes.close()
+    overlapped = time.monotonic() - started
+    started = time.monotonic()
+    one_by_one = tools.versions(names, env)
+    sequential = time.monotonic() - started
+    assert together == one_by_one
+    assert sequential >= len(names) * SLEEP_S
+    # four probes of 0.4 s each: one at a time 1.6 s or more, overlapping about 0.4 s
+    assert overlapped < 2 * SLEEP_S, f"probes did not overlap: {overlapped:.2f} s for {len(names)}"
+
+
+def test_a_missing_program_is_none_and_a_callers_pool_is_left_open(tmp_path: Path) -> None:
+    env, _calls = programs_env(tmp_path)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        probes = tools.VersionProbes(env, pool=pool)
+        assert probes.versions(["ccache", "cmake"])["ccache"] is None
+        probes.close()
+        assert pool.submit(lambda: 7).result() == 7  # close() leaves the caller's pool to the caller
