@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlc_devops import (
     __version__,
@@ -46,6 +46,9 @@ from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError, ValidationFailed
 from mlc_devops.ui import Console, PhaseClock, Progress
+
+if TYPE_CHECKING:
+    from mlc_devops.supply.tree import TreeState
 
 REPORT_SCHEMA = "mlc-devops/build-report/v1"
 REPORT_SUFFIX = ".build.json"
@@ -624,6 +627,11 @@ def _build(
         wheels = sorted(wheelhouse.glob("*.whl"))
         if len(wheels) != 1:
             raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
+        # Asked while the wheel is repaired and validated (processes of their own, which nothing after
+        # the compiles changes): the caches' counts, and the state of the checkout the wheel came from.
+        outputs = [build_dir, dist, _cargo_target(ws.root, build_env), *cache.local_dirs(build_env, ws.root)]
+        stats_after_asked = pool.submit(cache.collect, wiring, build_env)
+        tree_asked = pool.submit(_tree_states, ws.root, env, outputs)
         tvm_wheel = tvm_built.wheel if tvm_built is not None else tvm_prebuilt if opts.tvm.wanted else None
         wheel = wheels[0]
         retagged = tvmbuild.retag(wheel, wheelhouse / "retagged") if ws.layout == "legacy" else None
@@ -652,7 +660,7 @@ def _build(
                 detail="\n".join(f["message"] for f in found[1:]),
                 hint="fix them, or build without --fail-on-findings (MLC_FAIL_ON_FINDINGS)",
             )
-        stats_after = cache.collect(wiring, build_env)
+        stats_after = stats_after_asked.result()
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         facts = source_facts.result()
         report = {
@@ -672,12 +680,7 @@ def _build(
                 "commit_time": commit_time,
             },
             "submodules": facts["submodules"],
-            "tree": _tree(
-                ws.root,
-                env,
-                console,
-                outputs=[build_dir, dist, _cargo_target(ws.root, build_env), *cache.local_dirs(build_env, ws.root)],
-            ),
+            "tree": _tree(ws.root, env, console, outputs=outputs, states=tree_asked.result()),
             "cargo": _cargo(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
             "tool_versions": {
                 **probes.versions(report_tools),
@@ -1115,18 +1118,33 @@ def _cargo_target(root: Path, build_env: Mapping[str, str]) -> Path:
     return Path(named) if named else cache.cargo_target_dir(root)
 
 
+def _tree_states(root: Path, env: Mapping[str, str], outputs: Sequence[Path]) -> list[TreeState]:
+    """:func:`mlc_devops.supply.tree.tree_states`, imported when asked."""
+    from mlc_devops.supply import tree  # noqa: PLC0415
+
+    return tree.tree_states(root, env, outputs)
+
+
 def _tree(
-    root: Path, env: Mapping[str, str], console: Console, *, outputs: Sequence[Path], warn: bool = True
+    root: Path,
+    env: Mapping[str, str],
+    console: Console,
+    *,
+    outputs: Sequence[Path],
+    warn: bool = True,
+    states: Sequence[TreeState] | None = None,
 ) -> dict[str, Any]:
     """The report's ``tree``: ``{"state": clean|dirty|unknown, "repositories": [...]}``, from git status.
 
     Asked after the build, of the top level and each checked-out submodule
-    (:func:`mlc_devops.supply.tree.tree_states`); the tool's outputs are left
-    out. Warns when the tree is dirty: the wheel holds code in no commit.
+    (:func:`mlc_devops.supply.tree.tree_states`), unless ``states`` already
+    holds the answer; the tool's outputs are left out. Warns when the tree is
+    dirty: the wheel holds code in no commit.
     """
     from mlc_devops.supply import tree  # noqa: PLC0415
 
-    states = tree.tree_states(root, env, outputs)
+    if states is None:
+        states = tree.tree_states(root, env, outputs)
     state = tree.overall(states)
     if state == "dirty" and warn:
         console.warn(
