@@ -28,11 +28,11 @@ CODE = (
     "resolution.py",
     "run.py",
     "validation_cache.py",
-    "venv.py",
     "wheelcheck.py",
     "probes/libs.py",
     "probes/load.py",
     "supply/wheelinfo.py",
+    "wheel/venv.py",
 )
 
 # Variables of the build's environment that cannot change a load check, left out of the key so that

@@ -16,11 +16,12 @@ from typing import Any
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from mlc_devops import elf, findings, options, probes, resolution, venv
+from mlc_devops import elf, findings, options, probes, resolution
 from mlc_devops import run as run_mod
 from mlc_devops import validation_cache as vcache
 from mlc_devops.errors import ValidationFailed
 from mlc_devops.platforms import Platform
+from mlc_devops.wheel import venv
 
 
 @dataclass(frozen=True)

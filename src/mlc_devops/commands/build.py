@@ -37,7 +37,6 @@ from mlc_devops import (
     tools,
     tvmbuild,
     urls,
-    venv,
     wheelcheck,
     workspace,
 )
@@ -45,6 +44,7 @@ from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError, ValidationFailed
 from mlc_devops.ui import Console, PhaseClock, Progress
+from mlc_devops.wheel import venv
 
 REPORT_SCHEMA = "mlc-devops/build-report/v1"
 REPORT_SUFFIX = ".build.json"
