@@ -22,10 +22,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from mlc_devops import resolution
 from mlc_devops import run as run_mod
 from mlc_devops.errors import MlcDevopsError
 from mlc_devops.supply import wheelinfo
+from mlc_devops.wheel import resolution
 
 
 @dataclass

@@ -25,13 +25,13 @@ CODE = (
     "elf.py",
     "findings.py",
     "platforms.py",
-    "resolution.py",
     "run.py",
     "validation_cache.py",
     "wheelcheck.py",
     "probes/libs.py",
     "probes/load.py",
     "supply/wheelinfo.py",
+    "wheel/resolution.py",
     "wheel/venv.py",
 )
 

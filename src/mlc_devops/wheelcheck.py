@@ -16,12 +16,12 @@ from typing import Any
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from mlc_devops import elf, findings, options, probes, resolution
+from mlc_devops import elf, findings, options, probes
 from mlc_devops import run as run_mod
 from mlc_devops import validation_cache as vcache
 from mlc_devops.errors import ValidationFailed
 from mlc_devops.platforms import Platform
-from mlc_devops.wheel import venv
+from mlc_devops.wheel import resolution, venv
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def native_members(facts: WheelFacts, plat: Platform) -> list[str]:
 def problems(facts: WheelFacts, plat: Platform, supported: Iterable[str]) -> list[str]:
     """Everything wrong with the wheel's name and contents, as sentences; empty when it is fine. Pure.
 
-    Which libraries it must contain is not a fixed list: :mod:`mlc_devops.resolution`
+    Which libraries it must contain is not a fixed list: :mod:`mlc_devops.wheel.resolution`
     decides that from what its libraries NEED. It must hold at least one.
     """
     out = []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mlc_devops import resolution
-from mlc_devops.resolution import Library, Provider
+from mlc_devops.wheel import resolution
+from mlc_devops.wheel.resolution import Library, Provider
 
 POLICY = frozenset({"libc.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libm.so.6"})
 

@@ -33,7 +33,6 @@ from mlc_devops import (
     lock,
     options,
     platforms,
-    resolution,
     tools,
     tvmbuild,
     urls,
@@ -44,7 +43,7 @@ from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError, ValidationFailed
 from mlc_devops.ui import Console, PhaseClock, Progress
-from mlc_devops.wheel import venv
+from mlc_devops.wheel import resolution, venv
 
 REPORT_SCHEMA = "mlc-devops/build-report/v1"
 REPORT_SUFFIX = ".build.json"

@@ -13,14 +13,14 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from mlc_devops import findings, modelcheck, options, probes, resolution, wheelcheck
+from mlc_devops import findings, modelcheck, options, probes, wheelcheck
 from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, UsageError
 from mlc_devops.supply import wheelinfo
 from mlc_devops.ui import Console
-from mlc_devops.wheel import venv
+from mlc_devops.wheel import resolution, venv
 
 SAMPLE_TEXT = "Hello, MLC-LLM! héllo wörld 世界 🚀"
 
