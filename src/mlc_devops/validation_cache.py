@@ -30,7 +30,7 @@ CODE = (
     "wheelcheck.py",
     "probes/libs.py",
     "probes/load.py",
-    "supply/wheelinfo.py",
+    "wheel/reader.py",
     "wheel/resolution.py",
     "wheel/venv.py",
 )
