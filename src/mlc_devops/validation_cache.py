@@ -27,11 +27,11 @@ CODE = (
     "platforms.py",
     "run.py",
     "validation_cache.py",
-    "wheelcheck.py",
     "probes/libs.py",
     "probes/load.py",
     "wheel/reader.py",
     "wheel/resolution.py",
+    "wheel/validate.py",
     "wheel/venv.py",
 )
 

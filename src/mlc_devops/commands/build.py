@@ -34,14 +34,13 @@ from mlc_devops import (
     tools,
     tvmbuild,
     urls,
-    wheelcheck,
     workspace,
 )
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError, ValidationFailed
 from mlc_devops.ui import Console, PhaseClock, Progress
-from mlc_devops.wheel import repair, resolution, venv
+from mlc_devops.wheel import repair, resolution, validate, venv
 
 REPORT_SCHEMA = "mlc-devops/build-report/v1"
 REPORT_SUFFIX = ".build.json"
@@ -357,7 +356,7 @@ def cmake_used(log: str) -> dict[str, str]:
     return {"cmake": match.group(1)} if match else {}
 
 
-# What both wheels' reports take from validation's result (wheelcheck.validate).
+# What both wheels' reports take from validation's result (validate.validate).
 REPORT_WHEEL_KEYS = ("filename", "sha256", "size", "libraries", "tags")
 REPORT_VALIDATION_KEYS = (
     "package",
@@ -562,7 +561,7 @@ def build(
             if leaked:
                 console.say(f"    validating without {', '.join(leaked)} (users do not have them)")
             paired = (str(tvm_wheel),) if tvm_wheel is not None else ()
-            info = wheelcheck.validate(
+            info = validate.validate(
                 wheel, plat, build_env, with_packages=(*opts.with_packages, *paired), find_links=opts.find_links
             )
             if tvm_wheel is not None:
@@ -654,11 +653,11 @@ def build(
 def _validate_tvm(
     wheel: Path, plat: platforms.Platform, env: dict[str, str], opts: options.BuildOptions
 ) -> dict[str, Any]:
-    """Validate the TVM wheel as the mlc_llm wheel is (:func:`wheelcheck.validate`); a library that nothing
+    """Validate the TVM wheel as the mlc_llm wheel is (:func:`validate.validate`); a library that nothing
     provides gets the hint to repair (TVM's libtvm.so NEEDs LLVM's shared library, which only the build
     machine has until auditwheel bundles it)."""
     try:
-        return wheelcheck.validate(wheel, plat, env, find_links=opts.find_links)
+        return validate.validate(wheel, plat, env, find_links=opts.find_links)
     except ValidationFailed as exc:
         if not opts.repair and plat.can_repair and ": not found;" in exc.message:
             exc.hint = (
