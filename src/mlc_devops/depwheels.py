@@ -12,7 +12,6 @@ never fetched for this.
 from __future__ import annotations
 
 import sys
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +21,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from mlc_devops import resolution
 from mlc_devops import run as run_mod
 from mlc_devops.errors import MlcDevopsError
-from mlc_devops.supply import wheelinfo
+from mlc_devops.wheel import reader, resolution
 
 
 @dataclass
@@ -57,14 +55,9 @@ def top_level_modules(
 
 def read_provider(path: Path, declared: frozenset[str]) -> resolution.Provider:
     """The native libraries and import names of the wheel at ``path``."""
-    info = wheelinfo.read_wheel(path)
-    with zipfile.ZipFile(path) as archive:
-        members = archive.namelist()
-        dist_info = next((m.split("/", 1)[0] for m in members if m.split("/", 1)[0].endswith(".dist-info")), None)
-        try:
-            top = archive.read(f"{dist_info}/top_level.txt").decode("utf-8") if dist_info else None
-        except KeyError:
-            top = None
+    info = reader.read_wheel(path)
+    members = info.members
+    dist_info, top = reader.top_level(path, members)
     libraries = {Path(lib.path).name: lib.path for lib in info.libraries}
     return resolution.Provider(
         name=info.canonical_name,
@@ -76,7 +69,7 @@ def read_provider(path: Path, declared: frozenset[str]) -> resolution.Provider:
 
 
 def applicable(
-    requires: Sequence[wheelinfo.Dependency], environment: Mapping[str, str] | None = None
+    requires: Sequence[reader.Dependency], environment: Mapping[str, str] | None = None
 ) -> list[Requirement]:
     """The Requires-Dist entries that apply to this interpreter, without extras-only ones."""
     out = []
@@ -107,7 +100,7 @@ def _wheel_in_dirs(req: Requirement, dirs: Sequence[str]) -> Path | None:
     return best[1] if best else None
 
 
-def find_links_candidates(requires: Sequence[wheelinfo.Dependency], find_links: Sequence[str]) -> dict[str, Path]:
+def find_links_candidates(requires: Sequence[reader.Dependency], find_links: Sequence[str]) -> dict[str, Path]:
     """The wheel :func:`gather` would take from ``find_links`` for each declared requirement that applies
     (canonical name -> file): the newest that fits, as pip would choose."""
     out: dict[str, Path] = {}
@@ -141,7 +134,7 @@ def download_command(
 
 
 def gather(
-    requires: Sequence[wheelinfo.Dependency],
+    requires: Sequence[reader.Dependency],
     missing: set[str],
     work: Path,
     env: Mapping[str, str],

@@ -25,14 +25,14 @@ CODE = (
     "elf.py",
     "findings.py",
     "platforms.py",
-    "resolution.py",
     "run.py",
     "validation_cache.py",
-    "venv.py",
-    "wheelcheck.py",
     "probes/libs.py",
     "probes/load.py",
-    "supply/wheelinfo.py",
+    "wheel/reader.py",
+    "wheel/resolution.py",
+    "wheel/validate.py",
+    "wheel/venv.py",
 )
 
 # Variables of the build's environment that cannot change a load check, left out of the key so that

@@ -33,7 +33,7 @@ HEAVY = (
     "mlc_devops.container",
     "mlc_devops.lint_pipeline",
     "mlc_devops.lint_tools",
-    "mlc_devops.wheelcheck",
+    "mlc_devops.wheel",
     "mlc_devops.commands.build",
     "mlc_devops.commands.image",
 )
@@ -76,7 +76,7 @@ def test_doctor_and_build_help_import_nothing_heavy(args: tuple[str, ...]) -> No
 
 def _build_needs(module: str) -> bool:
     # build validates wheels (tags, zip) and its module is the command itself
-    return module.startswith(("packaging.tags", "zipfile", "mlc_devops.wheelcheck", "mlc_devops.commands.build"))
+    return module.startswith(("packaging.tags", "zipfile", "mlc_devops.wheel", "mlc_devops.commands.build"))
 
 
 def test_doctor_answers_within_a_second() -> None:

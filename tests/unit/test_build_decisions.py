@@ -5,6 +5,7 @@ from pathlib import Path
 from mlc_devops import cache
 from mlc_devops.commands import build
 from mlc_devops.ui import Console, Progress, parse_step
+from mlc_devops.wheel import repair
 
 
 def test_root_command_is_upstreams_pip_wheel_with_the_policy_floor() -> None:
@@ -39,13 +40,13 @@ def test_legacy_commands() -> None:
 
 
 def test_repair_excludes_follow_upstream_per_backend() -> None:
-    base = build.repair_excludes(frozenset({"cpu", "vulkan"}))
+    base = repair.repair_excludes(frozenset({"cpu", "vulkan"}))
     assert "libtvm_runtime.so" in base and "libvulkan.so.1" in base and "libcuda.so.1" not in base
-    cuda = build.repair_command(Path("w.whl"), Path("out"), frozenset({"cpu", "cuda"}), ("py", "-m", "auditwheel"))
+    cuda = repair.repair_command(Path("w.whl"), Path("out"), frozenset({"cpu", "cuda"}), ("py", "-m", "auditwheel"))
     assert (
         cuda[:6] == ["py", "-m", "auditwheel", "repair", "-w", "out"] and "libcuda.so.1" in cuda and cuda[-1] == "w.whl"
     )
-    assert "libamdhip64.so.*" in build.repair_excludes(frozenset({"rocm"}))
+    assert "libamdhip64.so.*" in repair.repair_excludes(frozenset({"rocm"}))
 
 
 def test_build_environment() -> None:

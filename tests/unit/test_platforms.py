@@ -4,7 +4,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import pytest
 
-from mlc_devops import platforms, wheelcheck
+from mlc_devops import platforms
+from mlc_devops.wheel import reader, validate
 
 
 @pytest.mark.parametrize(
@@ -47,19 +48,19 @@ def test_wheel_platform_tags(name: str, tag: str, fits: bool) -> None:
 )
 def test_wheel_validation_per_platform(name: str, members: list[str], tag: str) -> None:
     plat = platforms.PLATFORMS[name]
-    facts = wheelcheck.facts_from(f"mlc_llm-0.1-{tag}.whl", members)
-    assert wheelcheck.problems(facts, plat, [tag]) == []
-    assert wheelcheck.native_members(facts, plat) == members
+    facts = reader.facts_from(f"mlc_llm-0.1-{tag}.whl", members)
+    assert validate.problems(facts, plat, [tag]) == []
+    assert validate.native_members(facts, plat) == members
     # which libraries it must hold comes from NEEDED resolution; at least one it must
-    bare = wheelcheck.facts_from(f"mlc_llm-0.1-{tag}.whl", ["mlc_llm/__init__.py"])
-    assert wheelcheck.problems(bare, plat, [tag]) == [
+    bare = reader.facts_from(f"mlc_llm-0.1-{tag}.whl", ["mlc_llm/__init__.py"])
+    assert validate.problems(bare, plat, [tag]) == [
         f"mlc_llm-0.1-{tag}.whl holds no native library ({plat.shared_library('mlc_llm')} or any other)"
     ]
 
 
 def test_wheel_for_another_platform_or_interpreter_is_rejected() -> None:
-    facts = wheelcheck.facts_from("mlc_llm-0.1-py3-none-win_amd64.whl", ["libmlc_llm.so", "libtvm_runtime.so"])
-    found = wheelcheck.problems(facts, platforms.LINUX, ["py3-none-linux_x86_64"])
+    facts = reader.facts_from("mlc_llm-0.1-py3-none-win_amd64.whl", ["libmlc_llm.so", "libtvm_runtime.so"])
+    found = validate.problems(facts, platforms.LINUX, ["py3-none-linux_x86_64"])
     assert any("is supported by this interpreter" in p for p in found)
     assert any("is not a linux tag" in p for p in found)
 
@@ -68,4 +69,4 @@ def test_bad_wheel_name() -> None:
     from mlc_devops.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed, match="not a valid wheel file name"):
-        wheelcheck.facts_from("mlc_llm.whl", [])
+        reader.facts_from("mlc_llm.whl", [])

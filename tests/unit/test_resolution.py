@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mlc_devops import resolution
-from mlc_devops.resolution import Library, Provider
+from mlc_devops.wheel import resolution
+from mlc_devops.wheel.resolution import Library, Provider
 
 POLICY = frozenset({"libc.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libm.so.6"})
 
@@ -139,7 +139,7 @@ def test_glibc_floor_from_version_needs() -> None:
 
 
 def test_preloads_are_the_providers_files_then_the_wheels_own_from_elsewhere() -> None:
-    from mlc_devops import wheelcheck
+    from mlc_devops.wheel import validate
 
     # legacy 34497eae: libmlc_llm_module NEEDs libtvm.so, libmlc_llm NEEDs libtvm_runtime.so, both from
     # the TVM wheel; loading those files first keeps the loader off a RUNPATH into the build machine's tree
@@ -155,7 +155,7 @@ def test_preloads_are_the_providers_files_then_the_wheels_own_from_elsewhere() -
         {"libtvm.so": "tvm/libtvm.so", "libtvm_runtime.so": "tvm/libtvm_runtime.so"},
         ("tvm",),
     )
-    assert wheelcheck.preloads(libs, members(libs), [tvm]) == {
+    assert validate.preloads(libs, members(libs), [tvm]) == {
         "mlc_llm/libmlc_llm.so": ["tvm/libtvm_runtime.so"],
         "mlc_llm/libmlc_llm_module.so": ["tvm/libtvm.so"],
         "mlc_llm/top/libx.so": ["mlc_llm/libmlc_llm.so"],

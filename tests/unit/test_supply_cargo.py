@@ -12,8 +12,9 @@ import pytest
 from unit.test_supply_helpers import make_wheel, report_data
 
 from mlc_devops.errors import UsageError
-from mlc_devops.supply import cargo, provenance, sbom, wheelinfo
+from mlc_devops.supply import cargo, provenance, sbom
 from mlc_devops.supply import report as report_mod
+from mlc_devops.wheel import reader
 
 REGISTRY = "registry+https://github.com/rust-lang/crates.io-index"
 # The shape of upstream tokenizers-cpp's lock (version 4, ~75 packages): registry crates with checksums,
@@ -155,7 +156,7 @@ def test_sbom_lists_every_crate_under_libmlc_llm(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path)
     rep = _report_with_lock(wheel)
     when = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    text = sbom.to_json(sbom.wheel_bom(wheelinfo.read_wheel(wheel), rep, timestamp=when, tool_version="0.1.0"))
+    text = sbom.to_json(sbom.wheel_bom(reader.read_wheel(wheel), rep, timestamp=when, tool_version="0.1.0"))
     sbom.validate_json(text)
     bom: dict[str, Any] = json.loads(text)
     refs = {c["bom-ref"]: c for c in bom["components"]}

@@ -15,14 +15,15 @@ from unit.test_supply_helpers import LIB_BYTES, SOURCE_COMMIT, TVM_COMMIT, make_
 from mlc_devops.cli import main
 from mlc_devops.errors import UsageError, ValidationFailed
 from mlc_devops.supply import report as report_mod
-from mlc_devops.supply import sbom, wheelinfo
+from mlc_devops.supply import sbom
+from mlc_devops.wheel import reader
 
 WHEN = datetime(2026, 11, 28, 16, 1, tzinfo=timezone.utc)
 
 
 def _bom(tmp_path: Path, *, with_report: bool = True, **report_overrides: Any) -> dict[str, Any]:
     wheel_path = make_wheel(tmp_path)
-    info = wheelinfo.read_wheel(wheel_path)
+    info = reader.read_wheel(wheel_path)
     rep = report_mod.parse(report_data(wheel_path, **report_overrides)) if with_report else None
     text = sbom.to_json(sbom.wheel_bom(info, rep, timestamp=WHEN, tool_version="0.1.0"))
     sbom.validate_json(text)
@@ -47,7 +48,7 @@ def test_every_offered_spec_version_validates(tmp_path: Path, version: str) -> N
 
     wheel_path = make_wheel(tmp_path)
     rep = report_mod.parse(report_data(wheel_path))
-    bom = sbom.wheel_bom(wheelinfo.read_wheel(wheel_path), rep, timestamp=WHEN, tool_version="0.1.0")
+    bom = sbom.wheel_bom(reader.read_wheel(wheel_path), rep, timestamp=WHEN, tool_version="0.1.0")
     if not hasattr(SchemaVersion, "V1_" + version.split(".")[1]):  # an older cyclonedx-python-lib
         with pytest.raises(UsageError, match="cannot write"):
             sbom.to_json(bom, version)

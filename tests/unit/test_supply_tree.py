@@ -14,8 +14,9 @@ from unit.test_supply_helpers import SOURCE_COMMIT, make_wheel, report_data, wri
 
 from mlc_devops.cli import main
 from mlc_devops.errors import EXIT_DIRTY, DirtyTree
-from mlc_devops.supply import provenance, release, sbom, tree, wheelinfo
+from mlc_devops.supply import provenance, release, sbom, tree
 from mlc_devops.supply import report as report_mod
+from mlc_devops.wheel import reader
 
 # What `git status --porcelain=v1 -z --untracked-files=all` prints: a modification, a staged addition,
 # a rename (its old path follows), an untracked file, and the tool's own outputs.
@@ -84,7 +85,7 @@ def _bom(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     wheel = make_wheel(tmp_path)
     rep = report_mod.parse(report_data(wheel, **overrides))
     when = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    text = sbom.to_json(sbom.wheel_bom(wheelinfo.read_wheel(wheel), rep, timestamp=when, tool_version="0.1.0"))
+    text = sbom.to_json(sbom.wheel_bom(reader.read_wheel(wheel), rep, timestamp=when, tool_version="0.1.0"))
     sbom.validate_json(text)
     data: dict[str, Any] = json.loads(text)
     return data

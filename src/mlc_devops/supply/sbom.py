@@ -44,8 +44,8 @@ from mlc_devops import options
 from mlc_devops.errors import UsageError, ValidationFailed
 from mlc_devops.supply import _optional, cargo, tree
 from mlc_devops.supply.report import BuildReport, check_describes, parse_time
-from mlc_devops.supply.wheelinfo import Dependency, WheelInfo, read_wheel
 from mlc_devops.urls import strip_credentials
+from mlc_devops.wheel.reader import Dependency, WheelInfo, read_wheel
 
 if TYPE_CHECKING:
     from cyclonedx.model.bom import Bom

@@ -1,8 +1,14 @@
-"""Read a wheel without installing it: name, version, tags, dependencies, native libraries.
+"""Read a wheel without installing it: file name and tags, METADATA, RECORD, and the libraries inside.
 
-A shared module: SBOMs, provenance and releases use it, and so may anything
-else that needs to know what a wheel holds. Only the standard library and
-``packaging`` (a core dependency) are used.
+The one reader of wheels: validation, smoke, the providers' wheels (depwheels),
+SBOMs, provenance and releases use it, and so may anything else that needs to
+know what a wheel holds. It reads at two depths: :func:`inspect`, the file name
+and the archive's listing alone (nothing is decompressed: validation checks the
+tags, and looks for a result it can reuse, before reading more), and
+:func:`read_wheel`, everything with the native libraries' digests. Beside them,
+what validation reads of particular members: the Requires-Dist alone
+(:func:`declared_requirements`), the ELF libraries' dynamic sections
+(:func:`elf_libraries`) and the package's top-level sources (:func:`python_sources`).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
@@ -22,8 +28,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from mlc_devops import fsutil, platforms
+from mlc_devops import elf, fsutil, platforms
 from mlc_devops.errors import UsageError, ValidationFailed
+from mlc_devops.wheel import resolution
 
 # Python extension modules on Windows are DLLs by another name.
 NATIVE_EXTRA_SUFFIXES = (".pyd",)
@@ -89,10 +96,44 @@ class WheelInfo:
     libraries: tuple[NativeLibrary, ...]
     # Archive members whose RECORD digest differs from their content.
     record_mismatches: tuple[str, ...]
+    # Every archive member, as the archive lists them.
+    members: tuple[str, ...]
 
     @property
     def platform_tags(self) -> tuple[str, ...]:
         return tuple(sorted({t.rsplit("-", 1)[-1] for t in self.tags}))
+
+
+@dataclass(frozen=True)
+class WheelFacts:
+    """What the file name and the archive's listing say (:func:`inspect`); ``name`` is the canonical name."""
+
+    filename: str
+    name: str
+    version: str
+    tags: frozenset[str]
+    members: tuple[str, ...]
+
+
+def facts_from(filename: str, members: Iterable[str]) -> WheelFacts:
+    """The facts of a wheel named ``filename`` that holds ``members``; ValidationFailed if no wheel's name. Pure."""
+    try:
+        name, version, _build, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename as exc:
+        raise ValidationFailed(f"{filename} is not a valid wheel file name: {exc}") from None
+    return WheelFacts(filename, str(name), str(version), frozenset(str(t) for t in tags), tuple(members))
+
+
+def inspect(path: Path) -> WheelFacts:
+    """The file name's facts and the archive's listing, nothing decompressed; ValidationFailed if no wheel."""
+    if not path.is_file():
+        raise ValidationFailed(f"wheel {path} does not exist")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.namelist()
+    except zipfile.BadZipFile:
+        raise ValidationFailed(f"{path.name} is not a valid zip archive") from None
+    return facts_from(path.name, members)
 
 
 def is_native(path: str) -> bool:
@@ -252,6 +293,7 @@ def read_wheel(path: Path) -> WheelInfo:
         requires_dist=requires,
         libraries=tuple(sorted(libraries, key=lambda lib: lib.path)),
         record_mismatches=tuple(sorted(mismatches)),
+        members=tuple(names),
     )
 
 
@@ -267,3 +309,72 @@ def as_dict(info: WheelInfo) -> Mapping[str, object]:
         "requires_dist": [d.requirement for d in info.requires_dist],
         "libraries": [{"path": lib.path, "sha256": lib.sha256, "size": lib.size} for lib in info.libraries],
     }
+
+
+# --- what validation reads of particular members ---------------------------------------------------------
+
+
+def declared_requirements(wheel: Path) -> tuple[Dependency, ...]:
+    """The wheel's Requires-Dist from its METADATA alone (no library is read); empty when unreadable, which
+    the validation itself then reports."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            dist_info = {n.split("/", 1)[0] for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")}
+            if len(dist_info) != 1:
+                return ()
+            text = archive.read(f"{dist_info.pop()}/METADATA").decode("utf-8")
+        message = parse_metadata(text)
+        return tuple(parse_dependency(str(v)) for v in message.get_all("Requires-Dist") or [])
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValidationFailed):
+        return ()
+
+
+def top_level(wheel: Path, members: Sequence[str]) -> tuple[str | None, str | None]:
+    """The first ``.dist-info`` folder among ``members`` and the text of its ``top_level.txt`` (None where
+    there is none): the import names a setuptools wheel declares."""
+    with zipfile.ZipFile(wheel) as archive:
+        dist_info = next((m.split("/", 1)[0] for m in members if m.split("/", 1)[0].endswith(".dist-info")), None)
+        try:
+            text = archive.read(f"{dist_info}/top_level.txt").decode("utf-8") if dist_info else None
+        except KeyError:
+            text = None
+    return dist_info, text
+
+
+def elf_libraries(wheel: Path, members: Iterable[str]) -> list[resolution.Library]:
+    """Dynamic facts of each ELF library among ``members`` of ``wheel``; others are skipped (PE, Mach-O)."""
+    out = []
+    with zipfile.ZipFile(wheel) as archive:
+        for member in members:
+            data = archive.read(member)
+            try:
+                info = elf.read_dynamic(data)
+            except ValueError as exc:
+                raise ValidationFailed(f"{member} in {wheel.name} is {exc}") from None
+            if info is not None:
+                out.append(
+                    resolution.Library(
+                        member, info.soname, info.needed, info.search_path, elf.glibc_floor(info.version_needs)
+                    )
+                )
+    return out
+
+
+def python_sources(wheel: Path, package: str) -> dict[str, str]:
+    """Text of the package's top-level ``.py`` files in the wheel (to read ``__version__`` without importing)."""
+    out = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if member.startswith(f"{package}/") and member.endswith(".py") and member.count("/") == 1:
+                out[member] = archive.read(member).decode("utf-8", errors="replace")
+    return out
+
+
+def package_name(members: Iterable[str], project: str) -> str:
+    """The import package of the wheel: the top-level folder named like the project, else the first one."""
+    heads = sorted(
+        {m.split("/", 1)[0] for m in members if "/" in m and not m.split("/", 1)[0].endswith((".dist-info", ".data"))}
+    )
+    wanted = project.replace("-", "_").lower()
+    return next((h for h in heads if h.lower() == wanted), heads[0] if heads else wanted)

@@ -7,59 +7,34 @@ import json
 import re
 import tempfile
 import time
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.tags import sys_tags
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import parse_wheel_filename
 
-from mlc_devops import elf, findings, options, probes, resolution, venv
+from mlc_devops import findings, options, probes
 from mlc_devops import run as run_mod
 from mlc_devops import validation_cache as vcache
 from mlc_devops.errors import ValidationFailed
 from mlc_devops.platforms import Platform
+from mlc_devops.wheel import resolution, venv
+
+if TYPE_CHECKING:
+    from mlc_devops.wheel import reader
 
 
-@dataclass(frozen=True)
-class WheelFacts:
-    filename: str
-    name: str
-    version: str
-    tags: frozenset[str]
-    members: tuple[str, ...]
-
-
-def facts_from(filename: str, members: Iterable[str]) -> WheelFacts:
-    try:
-        name, version, _build, tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename as exc:
-        raise ValidationFailed(f"{filename} is not a valid wheel file name: {exc}") from None
-    return WheelFacts(filename, str(name), str(version), frozenset(str(t) for t in tags), tuple(members))
-
-
-def inspect(path: Path) -> WheelFacts:
-    if not path.is_file():
-        raise ValidationFailed(f"wheel {path} does not exist")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = zf.namelist()
-    except zipfile.BadZipFile:
-        raise ValidationFailed(f"{path.name} is not a valid zip archive") from None
-    return facts_from(path.name, members)
-
-
-def native_members(facts: WheelFacts, plat: Platform) -> list[str]:
+def native_members(facts: reader.WheelFacts, plat: Platform) -> list[str]:
     """The wheel's native libraries under this platform's naming (``.so``, ``.dll``, ``.dylib``)."""
     return [m for m in facts.members if plat.is_native_library(m)]
 
 
-def problems(facts: WheelFacts, plat: Platform, supported: Iterable[str]) -> list[str]:
+def problems(facts: reader.WheelFacts, plat: Platform, supported: Iterable[str]) -> list[str]:
     """Everything wrong with the wheel's name and contents, as sentences; empty when it is fine. Pure.
 
-    Which libraries it must contain is not a fixed list: :mod:`mlc_devops.resolution`
+    Which libraries it must contain is not a fixed list: :mod:`mlc_devops.wheel.resolution`
     decides that from what its libraries NEED. It must hold at least one.
     """
     out = []
@@ -81,44 +56,6 @@ def supported_tags() -> list[str]:
 
 
 # --- libraries: what they NEED, who provides it, and whether they load ------------------------------------
-
-
-def elf_libraries(wheel: Path, members: Iterable[str]) -> list[resolution.Library]:
-    """Dynamic facts of each ELF library among ``members`` of ``wheel``; others are skipped (PE, Mach-O)."""
-    out = []
-    with zipfile.ZipFile(wheel) as archive:
-        for member in members:
-            data = archive.read(member)
-            try:
-                info = elf.read_dynamic(data)
-            except ValueError as exc:
-                raise ValidationFailed(f"{member} in {wheel.name} is {exc}") from None
-            if info is not None:
-                out.append(
-                    resolution.Library(
-                        member, info.soname, info.needed, info.search_path, elf.glibc_floor(info.version_needs)
-                    )
-                )
-    return out
-
-
-def python_sources(wheel: Path, package: str) -> dict[str, str]:
-    """Text of the package's top-level ``.py`` files in the wheel (to read ``__version__`` without importing)."""
-    out = {}
-    with zipfile.ZipFile(wheel) as archive:
-        for member in archive.namelist():
-            if member.startswith(f"{package}/") and member.endswith(".py") and member.count("/") == 1:
-                out[member] = archive.read(member).decode("utf-8", errors="replace")
-    return out
-
-
-def package_name(members: Iterable[str], project: str) -> str:
-    """The import package of the wheel: the top-level folder named like the project, else the first one."""
-    heads = sorted(
-        {m.split("/", 1)[0] for m in members if "/" in m and not m.split("/", 1)[0].endswith((".dist-info", ".data"))}
-    )
-    wanted = project.replace("-", "_").lower()
-    return next((h for h in heads if h.lower() == wanted), heads[0] if heads else wanted)
 
 
 def _policy(platform_tags: Iterable[str]) -> tuple[str, frozenset[str]]:
@@ -382,7 +319,9 @@ def validate(
     again and only a byte-identical one lets the load check be reused. The notes say what was
     reused, from when; ``reused`` says it for machines (:func:`validation_cache.reuse_record`), or is None.
     """
-    facts = inspect(wheel)
+    from mlc_devops.wheel import reader  # noqa: PLC0415 - the wheel's contents, only when validating
+
+    facts = reader.inspect(wheel)
     tags = supported_tags()
     found = problems(facts, plat, tags)
     if found:
@@ -431,7 +370,7 @@ def validate(
 
 def _validate(
     wheel: Path,
-    facts: WheelFacts,
+    facts: reader.WheelFacts,
     plat: Platform,
     env: Mapping[str, str],
     *,
@@ -445,12 +384,12 @@ def _validate(
     """:func:`validate` without the record: the result, the load check's, the providers pip fetched, and
     the load check's seconds. ``reuse``'s load check stands in when pip fetched the same providers."""
     from mlc_devops import depwheels  # noqa: PLC0415 - pip and wheel reading, only when validating
-    from mlc_devops.supply import wheelinfo  # noqa: PLC0415
+    from mlc_devops.wheel import reader  # noqa: PLC0415
 
-    info = wheelinfo.read_wheel(wheel)
-    package = package_name(facts.members, info.name)
+    info = reader.read_wheel(wheel)
+    package = reader.package_name(facts.members, info.name)
     natives = native_members(facts, plat)
-    libraries = elf_libraries(wheel, natives)
+    libraries = reader.elf_libraries(wheel, natives)
     digests = {lib.path: lib.sha256 for lib in info.libraries}
     policy_name, allowed = _policy(info.platform_tags)
     notes: list[str] = []
@@ -524,7 +463,7 @@ def _validate(
     if imported.get("ok"):
         version = (imported.get("version"), "import")
     else:
-        static = findings.static_module_version(python_sources(wheel, package), package)
+        static = findings.static_module_version(reader.python_sources(wheel, package), package)
         version = (static[0], static[1]) if static else (None, "")
     found_findings = findings.duplicates((lib.path, lib.sha256, lib.size) for lib in info.libraries)
     found_findings += findings.foreign_runpaths({lib.path: lib.search_path for lib in libraries})
@@ -584,24 +523,6 @@ class Cached:
     decision: vcache.Decision
 
 
-def _declared(wheel: Path) -> tuple[Any, ...]:
-    """The wheel's Requires-Dist from its METADATA alone (no library is read); empty when unreadable, which
-    the validation itself then reports."""
-    from mlc_devops.supply import wheelinfo  # noqa: PLC0415
-
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            names = archive.namelist()
-            dist_info = {n.split("/", 1)[0] for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")}
-            if len(dist_info) != 1:
-                return ()
-            text = archive.read(f"{dist_info.pop()}/METADATA").decode("utf-8")
-        message = wheelinfo.parse_metadata(text)
-        return tuple(wheelinfo.parse_dependency(str(v)) for v in message.get_all("Requires-Dist") or [])
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValidationFailed):
-        return ()
-
-
 def _look_up(
     folder: Path,
     wheel: Path,
@@ -617,6 +538,7 @@ def _look_up(
     """The key of the validation about to run (nothing in the wheel is decompressed but its METADATA), and the
     decision on an entry recorded for it."""
     from mlc_devops import depwheels  # noqa: PLC0415
+    from mlc_devops.wheel import reader  # noqa: PLC0415
 
     local: list[tuple[str, str, Path]] = []
     requirements: list[str] = []
@@ -626,7 +548,7 @@ def _look_up(
             local.append((str(parsed[0]), str(parsed[1]), Path(item)))
         else:
             requirements.append(item)
-    for name, path in depwheels.find_links_candidates(_declared(wheel), find_links).items():
+    for name, path in depwheels.find_links_candidates(reader.declared_requirements(wheel), find_links).items():
         local.append((name, str(parse_wheel_filename(path.name)[1]), path))
     inputs = vcache.inputs_for(
         wheel_sha256=vcache.sha256(wheel) or "",

@@ -10,12 +10,12 @@ import pytest
 from unit.test_supply_helpers import LIB_BYTES, make_wheel
 
 from mlc_devops.errors import UsageError, ValidationFailed
-from mlc_devops.supply import wheelinfo
+from mlc_devops.wheel import reader
 
 
 def test_reads_name_version_tags_and_digest(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path)
-    info = wheelinfo.read_wheel(wheel)
+    info = reader.read_wheel(wheel)
     assert (info.name, info.canonical_name, info.version) == ("mlc_llm", "mlc-llm", "0.1.0.dev0")
     assert info.tags == ("py3-none-linux_x86_64",)
     assert info.platform_tags == ("linux_x86_64",)
@@ -27,7 +27,7 @@ def test_reads_name_version_tags_and_digest(tmp_path: Path) -> None:
 
 
 def test_lists_native_libraries_with_sha256(tmp_path: Path) -> None:
-    info = wheelinfo.read_wheel(make_wheel(tmp_path))
+    info = reader.read_wheel(make_wheel(tmp_path))
     paths = [lib.path for lib in info.libraries]
     assert paths == ["mlc_llm/lib/libmlc_llm.so", "mlc_llm/lib/libtvm_runtime.so"]
     assert info.libraries[0].sha256 == hashlib.sha256(LIB_BYTES).hexdigest()
@@ -48,7 +48,7 @@ def test_lists_native_libraries_with_sha256(tmp_path: Path) -> None:
     ],
 )
 def test_native_library_names_on_every_platform(path: str, native: bool) -> None:
-    assert wheelinfo.is_native(path) is native
+    assert reader.is_native(path) is native
 
 
 def test_windows_and_macos_wheels(tmp_path: Path) -> None:
@@ -60,15 +60,15 @@ def test_windows_and_macos_wheels(tmp_path: Path) -> None:
     mac = make_wheel(
         tmp_path / "m", tag="py3-none-macosx_14_0_arm64", libraries={"mlc_llm/libmlc_llm.dylib": b"\xcf\xfa"}
     )
-    assert [lib.path for lib in wheelinfo.read_wheel(win).libraries] == [
+    assert [lib.path for lib in reader.read_wheel(win).libraries] == [
         "mlc_llm/mlc_llm.dll",
         "mlc_llm/tvm_runtime.dll",
     ]
-    assert [lib.path for lib in wheelinfo.read_wheel(mac).libraries] == ["mlc_llm/libmlc_llm.dylib"]
+    assert [lib.path for lib in reader.read_wheel(mac).libraries] == ["mlc_llm/libmlc_llm.dylib"]
 
 
 def test_requires_dist_parsed(tmp_path: Path) -> None:
-    deps = {d.name: d for d in wheelinfo.read_wheel(make_wheel(tmp_path)).requires_dist}
+    deps = {d.name: d for d in reader.read_wheel(make_wheel(tmp_path)).requires_dist}
     assert deps["tqdm"].pinned_version == "4.66.1"
     assert deps["shortuuid"].pinned_version is None
     assert deps["shortuuid"].specifier == ">=1.0"
@@ -79,7 +79,7 @@ def test_requires_dist_parsed(tmp_path: Path) -> None:
 
 
 def test_record_mismatch_is_reported(tmp_path: Path) -> None:
-    info = wheelinfo.read_wheel(make_wheel(tmp_path, tamper_record=True))
+    info = reader.read_wheel(make_wheel(tmp_path, tamper_record=True))
     assert info.record_mismatches == ("mlc_llm/lib/libmlc_llm.so",)
 
 
@@ -87,19 +87,19 @@ def test_not_a_wheel_name(tmp_path: Path) -> None:
     bad = tmp_path / "mlc_llm.zip"
     bad.write_bytes(b"PK")
     with pytest.raises(UsageError, match="not a wheel file name"):
-        wheelinfo.read_wheel(bad)
+        reader.read_wheel(bad)
 
 
 def test_not_a_zip(tmp_path: Path) -> None:
     bad = tmp_path / "mlc_llm-0.1.0-py3-none-any.whl"
     bad.write_text("hello")
     with pytest.raises(UsageError, match="not a readable zip"):
-        wheelinfo.read_wheel(bad)
+        reader.read_wheel(bad)
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no wheel"):
-        wheelinfo.read_wheel(tmp_path / "mlc_llm-0.1.0-py3-none-any.whl")
+        reader.read_wheel(tmp_path / "mlc_llm-0.1.0-py3-none-any.whl")
 
 
 def test_metadata_version_must_match_file_name(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_metadata_version_must_match_file_name(tmp_path: Path) -> None:
     renamed = wheel.with_name("mlc_llm-0.2.0-py3-none-linux_x86_64.whl")
     wheel.rename(renamed)
     with pytest.raises(ValidationFailed, match=r"METADATA says version 0\.1\.0\.dev0"):
-        wheelinfo.read_wheel(renamed)
+        reader.read_wheel(renamed)
 
 
 def test_metadata_missing(tmp_path: Path) -> None:
@@ -115,9 +115,9 @@ def test_metadata_missing(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("mlc_llm-0.1.0.dist-info/WHEEL", "Wheel-Version: 1.0\n")
     with pytest.raises(ValidationFailed, match=r"no mlc_llm-0\.1\.0\.dist-info/METADATA"):
-        wheelinfo.read_wheel(wheel)
+        reader.read_wheel(wheel)
 
 
 def test_record_digest_encoding() -> None:
     digest = hashlib.sha256(b"x").hexdigest()
-    assert wheelinfo.record_digest(digest) == "LXEWQrcmsEQBYnyp-6wy9chTD7GQPMTbAiWHF5IaSIE"
+    assert reader.record_digest(digest) == "LXEWQrcmsEQBYnyp-6wy9chTD7GQPMTbAiWHF5IaSIE"

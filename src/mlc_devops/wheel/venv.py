@@ -1,4 +1,4 @@
-"""Clean virtual environments for smoke tests and test runs."""
+"""Clean virtual environments that a wheel is installed into: validation's load check, smoke tests, test runs."""
 
 from __future__ import annotations
 

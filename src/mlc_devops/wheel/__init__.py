@@ -1,0 +1,1 @@
+"""Wheels: reading them, validating them, repairing them, and the clean environments they are installed into."""
