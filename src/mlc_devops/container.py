@@ -1,9 +1,8 @@
-"""The container image: its tags, its build command, a runner, an engine and a base.
+"""The container image: its tags, its build command, an engine and a base.
 
 Decisions are pure functions over data (which tags a ref gets, which
-arguments ``docker build`` gets, which ``docker run`` line runs a command);
-only :class:`DockerRunner`, :func:`start_engine` and friends start processes,
-and they do it through :func:`mlc_devops.run.run`.
+arguments ``docker build`` gets); only :func:`start_engine` and friends
+start processes, and they do it through :func:`mlc_devops.run.run`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Literal
+from typing import Callable, Literal
 
 from mlc_devops import options
 from mlc_devops import run as run_mod
@@ -601,119 +600,6 @@ def stage_context(source: Path, dest: Path, ca_certs: Sequence[Path] = ()) -> Pa
             )
         (certs / f"extra-{index}-{re.sub(r'[^A-Za-z0-9_.-]', '_', cert.stem)}.crt").write_text(text, encoding="ascii")
     return dest
-
-
-# --------------------------------------------------------------------------
-# docker run, with run.run's interface
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mount:
-    source: Path
-    target: str
-    read_only: bool = False
-
-    def arg(self) -> str:
-        text = f"type=bind,source={self.source},target={self.target}"
-        return text + (",readonly" if self.read_only else "")
-
-
-def docker_run_command(
-    image: str,
-    args: Sequence[str],
-    *,
-    mounts: Sequence[Mount] = (),
-    env: Mapping[str, str] | None = None,
-    workdir: str | None = None,
-    user: str | None = None,
-    network: str | None = None,
-    name: str | None = None,
-    entrypoint: str | None = None,
-    init: bool = False,
-    remove: bool = True,
-    docker: str = "docker",
-) -> list[str]:
-    """The ``docker run`` argument list that runs ``args`` in ``image``."""
-    cmd = [docker, "run"]
-    if remove:
-        cmd.append("--rm")
-    if name:
-        cmd += ["--name", name]
-    if init:
-        cmd.append("--init")
-    if network:
-        cmd += ["--network", network]
-    if user:
-        cmd += ["--user", user]
-    if workdir:
-        cmd += ["--workdir", workdir]
-    for mount in mounts:
-        cmd += ["--mount", mount.arg()]
-    for key in sorted(env or {}):
-        cmd += ["--env", f"{key}={(env or {})[key]}"]
-    if entrypoint is not None:
-        cmd += ["--entrypoint", entrypoint]
-    cmd.append(image)
-    cmd += [str(a) for a in args]
-    return cmd
-
-
-@dataclass(frozen=True)
-class DockerRunner:
-    """Runs commands in a fresh container of ``image``, with :func:`run.run`'s interface.
-
-    ``cwd`` is the working directory inside the container and ``env`` the
-    variables set there (not the host's environment); ``host_env`` is the
-    environment of the docker client itself (DOCKER_HOST and friends).
-    """
-
-    image: str
-    mounts: tuple[Mount, ...] = ()
-    network: str | None = None
-    user: str | None = None
-    host_env: Mapping[str, str] | None = None
-    docker: str = "docker"
-
-    def command(
-        self, args: Sequence[str], *, cwd: str | None = None, env: Mapping[str, str] | None = None
-    ) -> list[str]:
-        return docker_run_command(
-            self.image,
-            args,
-            mounts=self.mounts,
-            env=env,
-            workdir=cwd,
-            user=self.user,
-            network=self.network,
-            docker=self.docker,
-        )
-
-    def run(
-        self,
-        args: Sequence[str],
-        *,
-        cwd: Path | str | None = None,
-        env: Mapping[str, str] | None = None,
-        capture: bool = True,
-        on_line: Callable[[str], None] | None = None,
-        log: IO[str] | None = None,
-        check: bool = True,
-        error: type[MlcDevopsError] = BuildFailed,
-        what: str = "",
-        echo: bool = False,
-    ) -> run_mod.Result:
-        return run_mod.run(
-            self.command(args, cwd=None if cwd is None else str(cwd), env=env),
-            env=self.host_env,
-            capture=capture,
-            on_line=on_line,
-            log=log,
-            check=check,
-            error=error,
-            what=what or f"{args[0] if args else 'container'} in {self.image}",
-            echo=echo,
-        )
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The container module's pure parts: image tags, docker build/run lines, engine and base commands."""
+"""The container module's pure parts: image tags, docker build lines, engine and base commands."""
 
 from __future__ import annotations
 
@@ -282,45 +282,6 @@ def test_buildkit_client_prefers_buildx_then_an_old_client(monkeypatch: pytest.M
     monkeypatch.setattr(run_mod, "which", lambda program, env=None: "/new/docker")
     assert container.buildkit_client({}, ("docker", "/old/docker")) == "/old/docker"
     assert container.buildkit_client({}, ("docker",)) is None
-
-
-# --- docker run, with run.run's interface -----------------------------------------------
-
-
-def test_docker_run_command() -> None:
-    cmd = container.docker_run_command(
-        "img:1",
-        ["mlc-devops", "build"],
-        mounts=[container.Mount(Path("/src"), "/workspace"), container.Mount(Path("/c"), "/c", read_only=True)],
-        env={"B": "2", "A": "1"},
-        workdir="/workspace",
-        network="host",
-        name="job",
-    )
-    assert cmd == [
-        "docker", "run", "--rm", "--name", "job", "--network", "host", "--workdir", "/workspace",
-        "--mount", "type=bind,source=/src,target=/workspace",
-        "--mount", "type=bind,source=/c,target=/c,readonly",
-        "--env", "A=1", "--env", "B=2", "img:1", "mlc-devops", "build",
-    ]  # fmt: skip
-
-
-def test_docker_runner_has_run_run_interface(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_run(args: Sequence[str], **kwargs: Any) -> run_mod.Result:
-        seen["args"], seen["kwargs"] = list(args), kwargs
-        return run_mod.Result(tuple(args), 0, "ok\n", 0.1)
-
-    monkeypatch.setattr(run_mod, "run", fake_run)
-    runner = container.DockerRunner("img", network="host", host_env={"DOCKER_HOST": "unix:///s"})
-    result = runner.run(["whoami"], cwd="/workspace", env={"X": "1"}, check=False)
-    assert result.output == "ok\n"
-    assert seen["args"] == [
-        "docker", "run", "--rm", "--network", "host", "--workdir", "/workspace", "--env", "X=1", "img", "whoami",
-    ]  # fmt: skip
-    assert seen["kwargs"]["env"] == {"DOCKER_HOST": "unix:///s"}
-    assert seen["kwargs"]["check"] is False
 
 
 # --- engine and base -------------------------------------------------------------------
