@@ -10,8 +10,9 @@ from pathlib import Path
 import jsonshapes
 import pytest
 
-from mlc_devops import cli, container, options
+from mlc_devops import cli, options
 from mlc_devops.commands import test as test_cmd
+from mlc_devops.container import engine as docker_engine
 from mlc_devops.pipeline import JobReport, RunResult
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "mlc_devops"
@@ -68,7 +69,7 @@ def test_image_tags_and_their_rules(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_image_engine_status(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(container, "engine_answers", lambda _env: "27.5.1")
+    monkeypatch.setattr(docker_engine, "engine_answers", lambda _env: "27.5.1")
     payload = _run(["image", "engine", "status", "--json"], capsys)
     assert isinstance(payload, dict) and payload["version"] == "27.5.1"
 
