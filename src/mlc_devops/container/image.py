@@ -233,16 +233,6 @@ def find_context(start: Path) -> Path | None:
     return None
 
 
-def parse_dockerignore(text: str) -> tuple[str, ...]:
-    """The paths a deny-all ``.dockerignore`` (``*`` then ``!path`` lines) lets through."""
-    allowed: list[str] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("!"):
-            allowed.append(line[1:].strip())
-    return tuple(allowed)
-
-
 def stage_context(source: Path, dest: Path, ca_certs: Sequence[Path] = ()) -> Path:
     """Copy the image's inputs from ``source`` to ``dest`` and add ``ca_certs`` to docker/certs.
 
