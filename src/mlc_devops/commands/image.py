@@ -190,6 +190,11 @@ def _git_revision(context: Path, env: Mapping[str, str]) -> str | None:
     return text if result.returncode == 0 and len(text) == 40 else None
 
 
+def _settings_json(machine: docker_build.ImageBuildSettings) -> dict[str, dict[str, str | None]]:
+    """Each machine setting of the build, as ``{"value": ..., "origin": ...}``."""
+    return {name: {"value": r.value, "origin": r.origin} for name, r in machine.origins.items()}
+
+
 def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     console = Console.from_env(env)
     context = Path(args.context) if args.context else docker_build.find_context(Path.cwd())
@@ -252,7 +257,17 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             docker = docker_build.buildkit_client(client_env) or docker
         command = docker_build.docker_build_command(spec, docker)
         if args.dry_run:
-            print(run_mod.format_command(command))
+            if args.json:
+                plan = {
+                    "schema": "mlc-devops/image-build-plan/v1",
+                    "tags": list(tags),
+                    "build_args": dict(build_args),
+                    "settings": _settings_json(machine),
+                    "command": command,
+                }
+                print(json.dumps(plan, indent=2))
+            else:
+                print(run_mod.format_command(command))
             return 0
         run_mod.require(docker, client_env, hint="install Docker (apt-get install docker.io)")
         started = time.monotonic()
@@ -274,7 +289,7 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             "seconds": round(seconds, 1),
             "size_bytes": size,
             "build_args": dict(build_args),
-            "settings": {name: {"value": r.value, "origin": r.origin} for name, r in machine.origins.items()},
+            "settings": _settings_json(machine),
             "command": command,
         }
         print(json.dumps(payload, indent=2))
@@ -348,6 +363,8 @@ def _engine_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     elif args.engine_action == "stop":
         docker_engine.stop_engine(engine, env)
         print(f"stopped the dockerd of {engine.host}", file=sys.stderr)
+        if args.json:  # nothing answers there now: no version
+            print(json.dumps({"schema": "mlc-devops/engine/v1", "docker_host": engine.host, "version": None}, indent=2))
         return 0
     else:
         version = docker_engine.engine_answers(client_env)
@@ -373,7 +390,7 @@ def _base(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     run_mod.require("docker", client_env, hint="install Docker (apt-get install docker.io)")
     if not args.force and docker_build.image_exists(tag, client_env):
         print(f"{tag} exists (use --force to make it again)", file=sys.stderr)
-        print(tag)
+        _print_base(args, tag, made=False)
         return 0
     run_mod.require("mmdebstrap", env, hint="apt-get install mmdebstrap")
     with tempfile.TemporaryDirectory(prefix="mlc-base-") as tmp:
@@ -394,8 +411,21 @@ def _base(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 what="docker import",
                 echo=True,
             )
-    print(tag)
+    _print_base(args, tag, made=True)
     return 0
+
+
+def _print_base(args: argparse.Namespace, tag: str, *, made: bool) -> None:
+    """The base's tag on stdout; with --json, the tag, its suite and whether this run made it."""
+    if args.json:
+        print(
+            json.dumps(
+                {"schema": "mlc-devops/image-base/v1", "tag": tag, "suite": args.suite, "made": made},
+                indent=2,
+            )
+        )
+    else:
+        print(tag)
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
