@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlc_devops import container
+from mlc_devops.container import engine as docker_engine
+from mlc_devops.container import image as docker_build
 
 REPO = Path(__file__).resolve().parents[1]
 TAG = "mlc-llm-dev:bench"
@@ -47,7 +48,7 @@ def build(extra: list[str], env: dict[str, str]) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base-image", default="mlc-devops/base:trixie")
-    parser.add_argument("--rust-source", default="debian", choices=container.RUST_SOURCES)
+    parser.add_argument("--rust-source", default="debian", choices=docker_build.RUST_SOURCES)
     parser.add_argument("--builder", default="classic", choices=("classic", "buildkit"))
     parser.add_argument("--ca-cert", default="/etc/ssl/certs/ca-certificates.crt", help="'' for none")
     parser.add_argument("--json", action="store_true")
@@ -55,10 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
     env = dict(os.environ)
     if not env.get("DOCKER_HOST"):
-        ours = container.Engine.from_env(env)
+        ours = docker_engine.Engine.from_env(env)
         if ours.socket.exists():
             env["DOCKER_HOST"] = ours.host
-    if container.engine_answers(env) is None:
+    if docker_engine.engine_answers(env) is None:
         raise SystemExit("no Docker engine answers: run `mlc-devops image engine start` first")
 
     common = [
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     warm = build(["--context", str(REPO), *common], env)
     results["no_change_rebuild_seconds"] = warm["seconds"]
     with tempfile.TemporaryDirectory(prefix="mlc-bench-ctx-") as tmp:
-        context = container.stage_context(REPO, Path(tmp) / "ctx")
+        context = docker_build.stage_context(REPO, Path(tmp) / "ctx")
         init = context / "src" / "mlc_devops" / "__init__.py"
         init.write_text(init.read_text() + f"# benchmark change {time.time()}\n")
         tool = build(["--context", str(context), *common], env)

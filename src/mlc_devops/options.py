@@ -63,12 +63,12 @@ class Setting:
     separator: str = ","  # how a repeated flag's values are joined into the one value
 
 
-def _container_default(name: str) -> str:
-    """A default that container.py keeps beside its use (the private dockerd's folders, the short SHA's
-    length); imported when asked, since container imports this module."""
-    from mlc_devops import container  # noqa: PLC0415
+def _container_default(module: str, name: str) -> str:
+    """A default that a module of mlc_devops.container keeps beside its use (engine: the private dockerd's
+    folders; tags: the short SHA's length); imported when asked, since container.engine imports this module."""
+    import importlib  # noqa: PLC0415
 
-    return str(getattr(container, name))
+    return str(getattr(importlib.import_module(f"mlc_devops.container.{module}"), name))
 
 
 _BUILDERS = ("build", "config", "doctor")
@@ -275,7 +275,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "docker_data_root",
             "MLC_DOCKER_DATA_ROOT",
-            lambda: _container_default("DEFAULT_ENGINE_ROOT"),
+            lambda: _container_default("engine", "DEFAULT_ENGINE_ROOT"),
             "the private dockerd's data root",
             flag="--data-root",
             commands=("image", "pipeline"),
@@ -284,13 +284,13 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "docker_run_dir",
             "MLC_DOCKER_RUN_DIR",
-            lambda: _container_default("DEFAULT_ENGINE_RUN"),
+            lambda: _container_default("engine", "DEFAULT_ENGINE_RUN"),
             "the private dockerd's socket, pid file and exec root",
             flag="--run-dir",
             commands=("image", "pipeline"),
             group="engine",
         ),
-        # image build's settings that a machine, not a build, decides (container.IMAGE_BUILD_SETTINGS): a
+        # image build's settings that a machine, not a build, decides (container.image.IMAGE_BUILD_SETTINGS): a
         # workflow step stays `mlc-devops image build --tag ...`, and a machine without Docker Hub or
         # static.rust-lang.org (the local run under act: docs/pipeline.md) sets them once.
         Setting(
@@ -346,7 +346,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "short_sha_length",
             "DOCKER_METADATA_SHORT_SHA_LENGTH",
-            lambda: _container_default("SHORT_SHA_LENGTH"),
+            lambda: _container_default("tags", "SHORT_SHA_LENGTH"),
             "length of the `sha-<commit>` tag, as docker/metadata-action reads it",
             commands=("image tags",),
             group="image",

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlc_devops import container
+from mlc_devops.container import engine as docker_engine
 from mlc_devops.errors import MlcDevopsError, UsageError
 
 EVENTS = ("push", "pull_request", "tag")
@@ -510,7 +510,7 @@ def check_release(release: Path) -> str:
 
 
 def image_build_env(base: str = BASE_IMAGE) -> dict[str, str]:
-    """``mlc-devops image build``'s machine settings in every job (MLC_IMAGE_*, container.IMAGE_BUILD_SETTINGS).
+    """``mlc-devops image build``'s machine settings in every job (MLC_IMAGE_*, container.image.IMAGE_BUILD_SETTINGS).
 
     Docker Hub and static.rust-lang.org are out of reach: the base of
     ``mlc-devops image base`` and Debian's Rust; RUN steps on the host network
@@ -558,8 +558,10 @@ def run_pipeline(
     started = time.monotonic()
     say = progress or (lambda _m: None)
     work.mkdir(parents=True, exist_ok=True)
-    engine_env = dict(env) if env.get("DOCKER_HOST") else container.engine_env(container.Engine.from_env(env), env)
-    if container.engine_answers(engine_env) is None:
+    engine_env = (
+        dict(env) if env.get("DOCKER_HOST") else docker_engine.engine_env(docker_engine.Engine.from_env(env), env)
+    )
+    if docker_engine.engine_answers(engine_env) is None:
         raise MlcDevopsError("no Docker engine answers", hint="mlc-devops image engine start (or set DOCKER_HOST)")
     socket_path = engine_env["DOCKER_HOST"].removeprefix("unix://")
     standin = repo / "examples" / "mini-mlc-llm"

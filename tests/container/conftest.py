@@ -25,7 +25,7 @@ from typing import NoReturn
 import jsonshapes
 import pytest
 
-from mlc_devops import container
+from mlc_devops.container import engine as docker_engine
 from mlc_devops.errors import MlcDevopsError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,10 +121,10 @@ def docker() -> Iterator[Docker]:
     if base_env.get("DOCKER_HOST"):
         candidates.append(base_env)
     else:
-        candidates.append(container.engine_env(container.Engine.from_env(base_env), base_env))
+        candidates.append(docker_engine.engine_env(docker_engine.Engine.from_env(base_env), base_env))
         candidates.append(base_env)
     for env in candidates:
-        version = container.engine_answers(env)
+        version = docker_engine.engine_answers(env)
         if version is not None:
             yield Docker(env, version)
             return
@@ -132,15 +132,15 @@ def docker() -> Iterator[Docker]:
         _unavailable(f"no Docker engine answers at DOCKER_HOST={base_env['DOCKER_HOST']}")
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
         _unavailable("no Docker engine answers, and this session cannot start one (needs root and dockerd)")
-    engine = container.Engine.from_env(base_env)
+    engine = docker_engine.Engine.from_env(base_env)
     try:
-        version = container.start_engine(engine, base_env)
+        version = docker_engine.start_engine(engine, base_env)
     except MlcDevopsError as exc:
         _unavailable(f"no Docker engine: {exc.one_line()}")
     try:
-        yield Docker(container.engine_env(engine, base_env), version, started_here=True)
+        yield Docker(docker_engine.engine_env(engine, base_env), version, started_here=True)
     finally:
-        container.stop_engine(engine, base_env)
+        docker_engine.stop_engine(engine, base_env)
 
 
 def ca_bundle() -> Path | None:

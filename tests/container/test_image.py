@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from standin import copy_standin, make_git_workspace
 
-from mlc_devops import container
+from mlc_devops.container import image as docker_build
 
 # The session's docker client: conftest.Docker, a fixture (conftest modules are not imported).
 Docker = Any
@@ -290,7 +290,7 @@ def test_sigint_reaches_the_build(docker: Docker, slow_workspace: Path) -> None:
 @pytest.mark.usefixtures("image")
 def test_a_tool_change_rebuilds_only_the_tool_layers(docker: Docker, tmp_path: Path) -> None:
     # A frozen copy of the context, built once as it is (from the cache), then with one change to the tool.
-    context = container.stage_context(REPO, tmp_path / "ctx")
+    context = docker_build.stage_context(REPO, tmp_path / "ctx")
     first = docker.cli(*docker.image_build_args(context, tag="mlc-llm-dev:layer-test"))
     assert first.returncode == 0, first.stderr[-3000:]
     init = context / "src" / "mlc_devops" / "__init__.py"
@@ -309,7 +309,7 @@ def test_a_tool_change_rebuilds_only_the_tool_layers(docker: Docker, tmp_path: P
 
 @pytest.mark.usefixtures("image")
 def test_buildkit_builds_the_same_dockerfile(docker: Docker) -> None:
-    client = container.buildkit_client(docker.env)
+    client = docker_build.buildkit_client(docker.env)
     if client is None:
         pytest.skip("no docker client here can build with BuildKit (no buildx, no client older than 23.0)")
     proc = docker.cli(*docker.image_build_args(tag="mlc-llm-dev:buildkit-test", builder="buildkit"), timeout=1200)
@@ -331,7 +331,7 @@ def test_the_base_stands_in_for_python_slim(docker: Docker) -> None:
 
 @pytest.mark.usefixtures("image")
 def test_image_size_is_reported(docker: Docker) -> None:
-    size = container.image_size(IMAGE, docker.env)
+    size = docker_build.image_size(IMAGE, docker.env)
     assert 200_000_000 < size < 4_000_000_000
 
 

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlc_devops.container import compute_tags
+from mlc_devops.container.tags import compute_tags
 from mlc_devops.lint_pipeline import (
     Doc,
     action_of,
@@ -355,7 +355,7 @@ def check_push_policy(doc: Doc) -> list[str]:
 def check_tags(doc: Doc, compute: Any = None) -> list[str]:
     """metadata-action's rules give each ref the spec's tags, and they are the tool's rules.
 
-    ``compute`` is :func:`mlc_devops.container.compute_tags` unless a test gives another.
+    ``compute`` is :func:`mlc_devops.container.tags.compute_tags` unless a test gives another.
     """
     if compute is None:
         compute = compute_tags

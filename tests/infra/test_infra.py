@@ -339,11 +339,11 @@ def test_docker_run_goes_through_the_entrypoint_to_build(workflow: lp.Doc) -> No
 
 def test_tag_rules_are_the_tools(workflow: lp.Doc) -> None:
     """ci.yml's metadata-action rules are the ones `mlc-devops image tags` applies."""
-    from mlc_devops import container
+    from mlc_devops.container import tags as image_tags
 
     meta = lp.with_(ct.step_by_id(ct.job(workflow, "docker"), "meta"))
-    assert tuple(ct.lines_of(meta["tags"])) == container.SPEC_TAG_RULES
-    assert tuple(ct.lines_of(meta["flavor"])) == container.SPEC_FLAVOR
+    assert tuple(ct.lines_of(meta["tags"])) == image_tags.SPEC_TAG_RULES
+    assert tuple(ct.lines_of(meta["flavor"])) == image_tags.SPEC_FLAVOR
 
 
 @pytest.mark.parametrize("ref", sorted(ct.SPEC_TAGS))

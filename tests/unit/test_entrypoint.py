@@ -10,6 +10,7 @@ import pytest
 
 from mlc_devops import cli
 from mlc_devops.commands import entrypoint as ep
+from mlc_devops.container import entrypoint as container_user
 from mlc_devops.errors import UsageError
 
 WS = Path("/workspace")
@@ -96,25 +97,25 @@ def test_plan_strips_the_entrypoint_separator() -> None:
     ("euid", "owner", "env", "expected"),
     [
         (1000, (4321, 4321), {}, None),  # not root: run as we are (docker run --user ...)
-        (0, None, {}, ep.Identity(1000, 1000, (1000,))),  # nothing mounted: mlc
-        (0, (0, 0), {}, ep.Identity(1000, 1000, (1000,))),  # a root-owned mount: still mlc
-        (0, (1000, 1000), {}, ep.Identity(1000, 1000, (1000,))),
-        (0, (4321, 4322), {}, ep.Identity(4321, 4322, (4322, 1000))),  # the host user
-        (0, (501, 20), {}, ep.Identity(501, 20, (20, 1000))),  # a macOS user: uid 501, group staff
-        (0, (4321, 4322), {"MLC_UID": "0"}, ep.Identity(0, 0, (0, 1000))),  # root, on purpose
-        (0, None, {"MLC_UID": "2000", "MLC_GID": "3000"}, ep.Identity(2000, 3000, (3000, 1000))),
-        (0, (4321, 4322), {"MLC_GID": "1000"}, ep.Identity(4321, 1000, (1000,))),
+        (0, None, {}, container_user.Identity(1000, 1000, (1000,))),  # nothing mounted: mlc
+        (0, (0, 0), {}, container_user.Identity(1000, 1000, (1000,))),  # a root-owned mount: still mlc
+        (0, (1000, 1000), {}, container_user.Identity(1000, 1000, (1000,))),
+        (0, (4321, 4322), {}, container_user.Identity(4321, 4322, (4322, 1000))),  # the host user
+        (0, (501, 20), {}, container_user.Identity(501, 20, (20, 1000))),  # a macOS user: uid 501, group staff
+        (0, (4321, 4322), {"MLC_UID": "0"}, container_user.Identity(0, 0, (0, 1000))),  # root, on purpose
+        (0, None, {"MLC_UID": "2000", "MLC_GID": "3000"}, container_user.Identity(2000, 3000, (3000, 1000))),
+        (0, (4321, 4322), {"MLC_GID": "1000"}, container_user.Identity(4321, 1000, (1000,))),
     ],
 )
 def test_choose_identity(
-    euid: int, owner: tuple[int, int] | None, env: dict[str, str], expected: ep.Identity | None
+    euid: int, owner: tuple[int, int] | None, env: dict[str, str], expected: container_user.Identity | None
 ) -> None:
-    assert ep.choose_identity(euid, owner, env) == expected
+    assert container_user.choose_identity(euid, owner, env) == expected
 
 
 def test_identity_ids_must_be_numbers() -> None:
     with pytest.raises(UsageError, match="MLC_UID"):
-        ep.choose_identity(0, None, {"MLC_UID": "alice"})
+        container_user.choose_identity(0, None, {"MLC_UID": "alice"})
 
 
 # /proc/self/uid_map as the kernel writes it (user_namespaces(7)).
@@ -136,45 +137,48 @@ USERNS_REMAP = "         0     165536      65536\n"  # dockerd --userns-remap
     ],
 )
 def test_uid_maps(text: str, namespaced: bool, root_is: int | None) -> None:
-    assert ep.in_user_namespace(text) is namespaced
-    assert ep.host_uid_of_root(text) == root_is
+    assert container_user.in_user_namespace(text) is namespaced
+    assert container_user.host_uid_of_root(text) == root_is
 
 
 def test_uid_map_parsing_and_what_is_no_namespace() -> None:
-    assert ep.parse_uid_map(ROOTLESS_PODMAN) == (ep.UidRange(0, 1000, 1), ep.UidRange(1, 100000, 65536))
-    assert ep.parse_uid_map(IDENTITY_MAP) == ep.IDENTITY_MAP
+    assert container_user.parse_uid_map(ROOTLESS_PODMAN) == (
+        container_user.UidRange(0, 1000, 1),
+        container_user.UidRange(1, 100000, 65536),
+    )
+    assert container_user.parse_uid_map(IDENTITY_MAP) == container_user.IDENTITY_MAP
     for absent in (None, "", "garbage\n"):  # no /proc, or nothing the kernel would write
-        assert not ep.in_user_namespace(absent)
+        assert not container_user.in_user_namespace(absent)
 
 
 @pytest.mark.parametrize(
     ("owner", "env", "expected"),
     [
-        ((0, 0), {}, ep.Identity(0, 0, (0, 1000))),  # looks root-owned: it is the host user; keep root
-        ((4321, 4322), {}, ep.Identity(4321, 4322, (4322, 1000))),  # a mapped owner: adopt it, as ever
-        (None, {}, ep.Identity(1000, 1000, (1000,))),  # nothing to protect: mlc
-        ((0, 0), {"MLC_UID": "1000"}, ep.Identity(1000, 1000, (1000,))),  # asked for: obeyed
+        ((0, 0), {}, container_user.Identity(0, 0, (0, 1000))),  # looks root-owned: it is the host user; keep root
+        ((4321, 4322), {}, container_user.Identity(4321, 4322, (4322, 1000))),  # a mapped owner: adopt it, as ever
+        (None, {}, container_user.Identity(1000, 1000, (1000,))),  # nothing to protect: mlc
+        ((0, 0), {"MLC_UID": "1000"}, container_user.Identity(1000, 1000, (1000,))),  # asked for: obeyed
     ],
 )
 def test_choose_identity_in_a_user_namespace(
-    owner: tuple[int, int] | None, env: dict[str, str], expected: ep.Identity
+    owner: tuple[int, int] | None, env: dict[str, str], expected: container_user.Identity
 ) -> None:
-    assert ep.choose_identity(0, owner, env, userns=True) == expected
+    assert container_user.choose_identity(0, owner, env, userns=True) == expected
 
 
 def test_keeping_the_mapped_root_is_said_only_when_chosen_for_it() -> None:
-    root = ep.Identity(0, 0, (0, 1000))
-    note = ep.keeps_mapped_root(root, {}, ROOTLESS_PODMAN)
+    root = container_user.Identity(0, 0, (0, 1000))
+    note = container_user.keeps_mapped_root(root, {}, ROOTLESS_PODMAN)
     assert note is not None and "host UID 1000" in note
-    assert ep.keeps_mapped_root(root, {"MLC_UID": "0"}, ROOTLESS_PODMAN) is None  # asked for
-    assert ep.keeps_mapped_root(root, {}, IDENTITY_MAP) is None
-    assert ep.keeps_mapped_root(ep.Identity(1000, 1000, (1000,)), {}, ROOTLESS_PODMAN) is None
+    assert container_user.keeps_mapped_root(root, {"MLC_UID": "0"}, ROOTLESS_PODMAN) is None  # asked for
+    assert container_user.keeps_mapped_root(root, {}, IDENTITY_MAP) is None
+    assert container_user.keeps_mapped_root(container_user.Identity(1000, 1000, (1000,)), {}, ROOTLESS_PODMAN) is None
 
 
 def test_unwritable_hints_name_fixes_that_work() -> None:
-    inside = ep.unwritable_hint(True)
+    inside = container_user.unwritable_hint(True)
     assert "--userns=keep-id" in inside and "MLC_UID=0" in inside and "chown" not in inside
-    assert "chown" in ep.unwritable_hint(False)
+    assert "chown" in container_user.unwritable_hint(False)
 
 
 USER_DB = (
@@ -186,26 +190,26 @@ USER_DB = (
 
 
 def test_rewrite_passwd_gives_mlc_the_host_ids_first_after_root() -> None:
-    out = ep.rewrite_passwd(USER_DB, 33, 33)
+    out = container_user.rewrite_passwd(USER_DB, 33, 33)
     lines = out.splitlines()
     assert lines[0].startswith("root:")
     assert lines[1] == "mlc:x:33:33::/home/mlc:/bin/bash"  # found before www-data by a look-up of uid 33
     assert sorted(lines) == sorted([*USER_DB.splitlines()[:3], "mlc:x:33:33::/home/mlc:/bin/bash"])
-    assert ep.rewrite_passwd(out, 33, 33) == out
+    assert container_user.rewrite_passwd(out, 33, 33) == out
 
 
 def test_rewrite_passwd_adds_mlc_when_missing() -> None:
-    out = ep.rewrite_passwd("root:x:0:0:root:/root:/bin/bash\n", 4321, 4322)
+    out = container_user.rewrite_passwd("root:x:0:0:root:/root:/bin/bash\n", 4321, 4322)
     assert out.splitlines()[1] == "mlc:x:4321:4322::/home/mlc:/bin/bash"
 
 
 def test_child_env() -> None:
     env = {"PATH": "/usr/bin", "MLC_BUILD_MODE": "build", "HOME": "/root"}
-    adopted = ep.child_env(env, ep.Identity(4321, 4322, (4322, 1000)))
+    adopted = container_user.child_env(env, container_user.Identity(4321, 4322, (4322, 1000)))
     assert adopted == {"PATH": "/usr/bin", "HOME": "/home/mlc", "USER": "mlc", "LOGNAME": "mlc"}
-    assert ep.child_env({"HOME": "/"}, None)["HOME"] == "/home/mlc"  # docker run --user N
-    assert ep.child_env({"HOME": "/tmp/h"}, None)["HOME"] == "/tmp/h"
-    assert ep.child_env({"HOME": "/root"}, ep.Identity(0, 0, (0,)))["HOME"] == "/root"
+    assert container_user.child_env({"HOME": "/"}, None)["HOME"] == "/home/mlc"  # docker run --user N
+    assert container_user.child_env({"HOME": "/tmp/h"}, None)["HOME"] == "/tmp/h"
+    assert container_user.child_env({"HOME": "/root"}, container_user.Identity(0, 0, (0,)))["HOME"] == "/root"
 
 
 # --- run(): the edges, with the system calls replaced ------------------------------------

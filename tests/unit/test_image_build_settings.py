@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlc_devops import act_standin, cli, container, pipeline
+from mlc_devops import act_standin, cli, pipeline
+from mlc_devops.container import image as docker_build
 from mlc_devops.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,14 +18,14 @@ NO_FLAGS: dict[str, object] = {}
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No MLC_IMAGE_* from the machine running the tests (the act run sets them in every job)."""
-    for setting in container.IMAGE_BUILD_SETTINGS.values():
+    for setting in docker_build.IMAGE_BUILD_SETTINGS.values():
         if setting.env:
             monkeypatch.delenv(setting.env, raising=False)
     return monkeypatch
 
 
 def test_defaults_leave_the_dockerfile_to_choose() -> None:
-    settings = container.resolve_image_build_settings(NO_FLAGS, {})
+    settings = docker_build.resolve_image_build_settings(NO_FLAGS, {})
     assert (settings.base_image, settings.ca_certs, settings.rust_source, settings.network, settings.builder) == (
         None,
         (),
@@ -43,23 +44,23 @@ def test_the_environment_fills_what_no_flag_gives() -> None:
         "MLC_IMAGE_NETWORK": "host",
         "MLC_IMAGE_BUILDER": "classic",
     }
-    settings = container.resolve_image_build_settings(NO_FLAGS, env)
+    settings = docker_build.resolve_image_build_settings(NO_FLAGS, env)
     assert settings.base_image == "local/base:trixie"
     assert settings.ca_certs == (Path("/a/corp.crt"), Path("/b/proxy.pem"))
     assert (settings.rust_source, settings.network, settings.builder) == ("debian", "host", "classic")
     assert settings.origins["base_image"].origin == "env MLC_IMAGE_BASE"
-    assert container.settings_from_environment(settings)[0] == "MLC_IMAGE_BASE=local/base:trixie"
+    assert docker_build.settings_from_environment(settings)[0] == "MLC_IMAGE_BASE=local/base:trixie"
 
 
 def test_a_flag_beats_the_environment_and_an_empty_variable_is_unset() -> None:
     env = {"MLC_IMAGE_BASE": "local/base:trixie", "MLC_IMAGE_CA_CERTS": "/env.crt", "MLC_IMAGE_NETWORK": ""}
     flags: dict[str, object] = {"base_image": "python:3.12-slim-bookworm", "ca_certs": ["/flag.crt", "/x:y.crt"]}
-    settings = container.resolve_image_build_settings(flags, env)
+    settings = docker_build.resolve_image_build_settings(flags, env)
     assert settings.base_image == "python:3.12-slim-bookworm"
     assert settings.ca_certs == (Path("/flag.crt"), Path("/x:y.crt"))
     assert settings.network is None
     assert settings.origins["network"].origin == "default"
-    assert container.settings_from_environment(settings) == []
+    assert docker_build.settings_from_environment(settings) == []
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_a_flag_beats_the_environment_and_an_empty_variable_is_unset() -> None:
 )
 def test_a_bad_value_names_the_variable_it_came_from(env: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        container.resolve_image_build_settings(NO_FLAGS, env)
+        docker_build.resolve_image_build_settings(NO_FLAGS, env)
 
 
 def test_dry_run_takes_base_rust_and_network_from_the_environment(
@@ -107,7 +108,7 @@ def test_a_missing_certificate_from_the_environment_is_one_usage_error(
 
 def test_the_local_run_gives_every_job_a_build_without_a_registry() -> None:
     """What `pipeline run` passes with act's --env resolves to the local base, Debian's Rust, host network."""
-    settings = container.resolve_image_build_settings(NO_FLAGS, pipeline.image_build_env())
+    settings = docker_build.resolve_image_build_settings(NO_FLAGS, pipeline.image_build_env())
     assert settings.base_image == pipeline.BASE_IMAGE
     assert settings.rust_source == "debian"
     assert settings.network == "host"

@@ -10,11 +10,15 @@ from pathlib import Path
 import jsonshapes
 import pytest
 
-from mlc_devops import cli, container, options
+from mlc_devops import cli, options
+from mlc_devops import run as run_mod
 from mlc_devops.commands import test as test_cmd
+from mlc_devops.container import engine as docker_engine
+from mlc_devops.container import image as docker_build
 from mlc_devops.pipeline import JobReport, RunResult
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "mlc_devops"
+REPO = SRC.parents[1]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -68,9 +72,57 @@ def test_image_tags_and_their_rules(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_image_engine_status(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(container, "engine_answers", lambda _env: "27.5.1")
+    monkeypatch.setattr(docker_engine, "engine_answers", lambda _env: "27.5.1")
     payload = _run(["image", "engine", "status", "--json"], capsys)
     assert isinstance(payload, dict) and payload["version"] == "27.5.1"
+
+
+def test_image_engine_stop(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    stopped: list[str] = []
+    monkeypatch.setattr(docker_engine, "stop_engine", lambda engine, _env: stopped.append(engine.host))
+    payload = _run(["image", "engine", "stop", "--run-dir", "/r", "--json"], capsys)
+    assert payload == {"schema": "mlc-devops/engine/v1", "docker_host": "unix:///r/docker.sock", "version": None}
+    assert stopped == ["unix:///r/docker.sock"]
+
+
+def test_image_build_dry_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLC_IMAGE_CA_CERTS", raising=False)
+    argv = ["image", "build", "--context", str(REPO), "--dry-run", "--rust-source", "debian", "--tag", "x:1"]
+    payload = _run([*argv, "--json"], capsys)
+    assert isinstance(payload, dict)
+    assert payload["tags"] == ["x:1"] and payload["build_args"]["RUST_SOURCE"] == "debian"
+    assert payload["settings"]["rust_source"] == {"value": "debian", "origin": "flag"}
+    assert payload["command"][:2] == ["docker", "build"] and payload["command"][-1] == str(REPO)
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == run_mod.format_command(payload["command"]) + "\n"  # the same build, in words
+
+
+def test_image_base(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+
+    def fake_run(args: list[str], **_kw: object) -> run_mod.Result:
+        ran.append(args[0])
+        return run_mod.Result(tuple(args), 0, "", 0.0)
+
+    monkeypatch.setattr(run_mod, "require", lambda program, env=None, hint="": program)
+    monkeypatch.setattr(run_mod, "run", fake_run)
+    monkeypatch.setattr(docker_build, "image_exists", lambda tag, env, docker="docker": tag.endswith(":trixie"))
+    there = _run(["image", "base", "--json"], capsys)
+    assert there == {
+        "schema": "mlc-devops/image-base/v1",
+        "tag": "mlc-devops/base:trixie",
+        "suite": "trixie",
+        "made": False,
+    }
+    assert ran == []
+    made = _run(["image", "base", "--suite", "bookworm", "--json"], capsys)
+    assert made == {
+        "schema": "mlc-devops/image-base/v1",
+        "tag": "mlc-devops/base:bookworm",
+        "suite": "bookworm",
+        "made": True,
+    }
+    assert ran == ["mmdebstrap", "docker"]
 
 
 def test_lint_list(capsys: pytest.CaptureFixture[str]) -> None:

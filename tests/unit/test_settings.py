@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mlc_devops import backends, cli, container, options
+from mlc_devops import backends, cli, options
 from mlc_devops.commands import build
+from mlc_devops.container import engine as docker_engine
+from mlc_devops.container import image as docker_build
+from mlc_devops.container import tags as image_tags
 from mlc_devops.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,14 +110,14 @@ def test_build_stamps_the_commit_time_unless_source_date_epoch_is_set(given: dic
 
 
 def test_the_container_reads_its_settings_from_the_table() -> None:
-    assert container.Engine.from_env({}) == container.Engine()
-    moved = container.Engine.from_env({"MLC_DOCKER_DATA_ROOT": "/d", "MLC_DOCKER_RUN_DIR": ""})
-    assert moved == container.Engine(Path("/d"), container.DEFAULT_ENGINE_RUN)
-    assert options.resolve_short_sha_length({}) == container.SHORT_SHA_LENGTH
+    assert docker_engine.Engine.from_env({}) == docker_engine.Engine()
+    moved = docker_engine.Engine.from_env({"MLC_DOCKER_DATA_ROOT": "/d", "MLC_DOCKER_RUN_DIR": ""})
+    assert moved == docker_engine.Engine(Path("/d"), docker_engine.DEFAULT_ENGINE_RUN)
+    assert options.resolve_short_sha_length({}) == image_tags.SHORT_SHA_LENGTH
     assert options.resolve_short_sha_length({"DOCKER_METADATA_SHORT_SHA_LENGTH": "12"}) == 12
     with pytest.raises(UsageError, match="DOCKER_METADATA_SHORT_SHA_LENGTH must be a number, not 'x'"):
         options.resolve_short_sha_length({"DOCKER_METADATA_SHORT_SHA_LENGTH": "x"})
-    assert {s.env for s in container.IMAGE_BUILD_SETTINGS.values()} == {
+    assert {s.env for s in docker_build.IMAGE_BUILD_SETTINGS.values()} == {
         s.env for s in options.SETTINGS.values() if s.group == "image" and s.env and s.env.startswith("MLC_IMAGE_")
     }
 

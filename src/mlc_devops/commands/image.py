@@ -17,8 +17,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlc_devops import __version__, container, options
+from mlc_devops import __version__, options
 from mlc_devops import run as run_mod
+from mlc_devops.container import base as debian_base
+from mlc_devops.container import engine as docker_engine
+from mlc_devops.container import image as docker_build
+from mlc_devops.container import tags as image_tags
 from mlc_devops.errors import PrerequisiteMissing, UsageError
 from mlc_devops.ui import Console
 
@@ -53,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="tags",
         metavar="NAME[:TAG]",
-        help=f"image tag, repeatable (default {container.DEFAULT_IMAGE})",
+        help=f"image tag, repeatable (default {docker_build.DEFAULT_IMAGE})",
     )
     build.add_argument("--python-version", help="PYTHON_VERSION build argument (default 3.13)")
     build.add_argument(
@@ -63,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--apt-mirror", help="APT_MIRROR: replaces http://deb.debian.org in the base's apt sources")
     build.add_argument(
         "--rust-source",
-        choices=container.RUST_SOURCES,
+        choices=docker_build.RUST_SOURCES,
         help="RUST_SOURCE: rustup (default) or debian's rustc/cargo (env MLC_IMAGE_RUST_SOURCE)",
     )
     build.add_argument("--rust-toolchain", help="RUST_TOOLCHAIN for rustup (default: the Dockerfile's pin)")
@@ -89,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--network", help="network for RUN steps, e.g. host (env MLC_IMAGE_NETWORK)")
     build.add_argument(
         "--builder",
-        choices=container.BUILDERS,
+        choices=docker_build.BUILDERS,
         default=None,
         help="classic builder or BuildKit (env MLC_IMAGE_BUILDER; default auto: docker's choice)",
     )
@@ -138,11 +142,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     engine.add_argument("engine_action", choices=("start", "stop", "status"), metavar="start|stop|status")
     engine.add_argument(
         "--data-root",
-        help=f"dockerd data root (env MLC_DOCKER_DATA_ROOT; {container.DEFAULT_ENGINE_ROOT})",
+        help=f"dockerd data root (env MLC_DOCKER_DATA_ROOT; {docker_engine.DEFAULT_ENGINE_ROOT})",
     )
     engine.add_argument(
         "--run-dir",
-        help=f"socket, pid file, exec root (env MLC_DOCKER_RUN_DIR; {container.DEFAULT_ENGINE_RUN})",
+        help=f"socket, pid file, exec root (env MLC_DOCKER_RUN_DIR; {docker_engine.DEFAULT_ENGINE_RUN})",
     )
     engine.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the engine to answer")
 
@@ -153,7 +157,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     base.add_argument("--suite", default="trixie", help="Debian suite (default trixie: Python 3.13)")
     base.add_argument("--tag", default=None, help="image tag (default mlc-devops/base:SUITE)")
-    base.add_argument("--mirror", default=container.DEBIAN_MIRROR, help="Debian mirror")
+    base.add_argument("--mirror", default=debian_base.DEBIAN_MIRROR, help="Debian mirror")
     base.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
 
 
@@ -164,15 +168,15 @@ def docker_env(env: Mapping[str, str]) -> dict[str, str]:
     """
     out = dict(env)
     if not out.get("DOCKER_HOST"):
-        ours = container.Engine.from_env(env)
+        ours = docker_engine.Engine.from_env(env)
         if ours.socket.exists() and not Path("/var/run/docker.sock").exists():
             out["DOCKER_HOST"] = ours.host
     return out
 
 
-def _engine(args: argparse.Namespace, env: Mapping[str, str]) -> container.Engine:
-    default = container.Engine.from_env(env)
-    return container.Engine(
+def _engine(args: argparse.Namespace, env: Mapping[str, str]) -> docker_engine.Engine:
+    default = docker_engine.Engine.from_env(env)
+    return docker_engine.Engine(
         Path(args.data_root) if args.data_root else default.data_root,
         Path(args.run_dir) if args.run_dir else default.run_dir,
     )
@@ -186,19 +190,24 @@ def _git_revision(context: Path, env: Mapping[str, str]) -> str | None:
     return text if result.returncode == 0 and len(text) == 40 else None
 
 
+def _settings_json(machine: docker_build.ImageBuildSettings) -> dict[str, dict[str, str | None]]:
+    """Each machine setting of the build, as ``{"value": ..., "origin": ...}``."""
+    return {name: {"value": r.value, "origin": r.origin} for name, r in machine.origins.items()}
+
+
 def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     console = Console.from_env(env)
-    context = Path(args.context) if args.context else container.find_context(Path.cwd())
+    context = Path(args.context) if args.context else docker_build.find_context(Path.cwd())
     if context is None:
         raise UsageError(
             "no docker/Dockerfile here or above",
             hint="run in the mlc-devops checkout or pass --context DIR",
         )
     context = context.resolve()
-    dockerfile = Path(args.file).resolve() if args.file else context / container.DOCKERFILE
+    dockerfile = Path(args.file).resolve() if args.file else context / docker_build.DOCKERFILE
     if not dockerfile.is_file():
         raise UsageError(f"no Dockerfile at {dockerfile}")
-    machine = container.resolve_image_build_settings(
+    machine = docker_build.resolve_image_build_settings(
         {
             "base_image": args.base_image,
             "ca_certs": args.ca_cert,
@@ -212,7 +221,7 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if not cert.is_file():
             origin = machine.origins["ca_certs"].origin
             raise UsageError(f"no CA certificate at {cert} ({'--ca-cert' if origin == 'flag' else origin})")
-    build_args = container.image_build_args(
+    build_args = docker_build.image_build_args(
         python_version=args.python_version,
         base_image=machine.base_image,
         apt_mirror=args.apt_mirror,
@@ -222,21 +231,21 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         pip_index_url=args.pip_index_url,
         version=args.label_version or __version__,
         revision=args.revision or (None if args.dry_run else _git_revision(context, env)),
-        created=container.created_timestamp(env),
+        created=docker_build.created_timestamp(env),
         extra=args.build_arg,
     )
-    tags = tuple(args.tags or (container.DEFAULT_IMAGE,))
+    tags = tuple(args.tags or (docker_build.DEFAULT_IMAGE,))
     certs = list(machine.ca_certs)
-    from_env = container.settings_from_environment(machine)
+    from_env = docker_build.settings_from_environment(machine)
     if from_env:
         console.say("image build settings from the environment: " + " ".join(from_env))
-    client_env = container.docker_build_env(machine.builder, docker_env(env))
+    client_env = docker_build.docker_build_env(machine.builder, docker_env(env))
     with tempfile.TemporaryDirectory(prefix="mlc-image-context-") as staging:
-        build_context = container.stage_context(context, Path(staging), certs) if certs else context
-        spec = container.ImageBuild(
+        build_context = docker_build.stage_context(context, Path(staging), certs) if certs else context
+        spec = docker_build.ImageBuild(
             context=build_context,
             tags=tags,
-            dockerfile=(build_context / container.DOCKERFILE) if certs and not args.file else dockerfile,
+            dockerfile=(build_context / docker_build.DOCKERFILE) if certs and not args.file else dockerfile,
             build_args=build_args,
             network=machine.network,
             builder=machine.builder,
@@ -245,10 +254,20 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
         docker = args.docker or "docker"
         if machine.builder == "buildkit" and args.docker is None and not args.dry_run:
-            docker = container.buildkit_client(client_env) or docker
-        command = container.docker_build_command(spec, docker)
+            docker = docker_build.buildkit_client(client_env) or docker
+        command = docker_build.docker_build_command(spec, docker)
         if args.dry_run:
-            print(run_mod.format_command(command))
+            if args.json:
+                plan = {
+                    "schema": "mlc-devops/image-build-plan/v1",
+                    "tags": list(tags),
+                    "build_args": dict(build_args),
+                    "settings": _settings_json(machine),
+                    "command": command,
+                }
+                print(json.dumps(plan, indent=2))
+            else:
+                print(run_mod.format_command(command))
             return 0
         run_mod.require(docker, client_env, hint="install Docker (apt-get install docker.io)")
         started = time.monotonic()
@@ -262,7 +281,7 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 echo=True,
             )
         seconds = time.monotonic() - started
-    size = container.image_size(tags[0], client_env, docker)
+    size = docker_build.image_size(tags[0], client_env, docker)
     if args.json:
         payload = {
             "schema": "mlc-devops/image-build/v1",
@@ -270,7 +289,7 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             "seconds": round(seconds, 1),
             "size_bytes": size,
             "build_args": dict(build_args),
-            "settings": {name: {"value": r.value, "origin": r.origin} for name, r in machine.origins.items()},
+            "settings": _settings_json(machine),
             "command": command,
         }
         print(json.dumps(payload, indent=2))
@@ -280,8 +299,8 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _tags(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    rules = tuple(args.rule) if args.rule else container.SPEC_TAG_RULES
-    flavor = tuple(args.flavor) if args.flavor is not None else container.SPEC_FLAVOR
+    rules = tuple(args.rule) if args.rule else image_tags.SPEC_TAG_RULES
+    flavor = tuple(args.flavor) if args.flavor is not None else image_tags.SPEC_FLAVOR
     if args.show_rules:
         if args.json:
             print(
@@ -304,7 +323,7 @@ def _tags(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
         return 0
     short_sha_length = options.resolve_short_sha_length(env)
-    names = container.compute_tags(
+    names = image_tags.compute_tags(
         args.ref,
         args.sha,
         default_branch=args.default_branch,
@@ -333,20 +352,22 @@ def _tags(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _engine_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     engine = _engine(args, env)
-    client_env = container.engine_env(engine, env)
+    client_env = docker_engine.engine_env(engine, env)
     version: str | None
     if args.engine_action == "start":
-        version = container.start_engine(engine, env, timeout=args.timeout)
+        version = docker_engine.start_engine(engine, env, timeout=args.timeout)
         print(
             f"dockerd {version} answers on {engine.host} (data root {engine.data_root})",
             file=sys.stderr,
         )
     elif args.engine_action == "stop":
-        container.stop_engine(engine, env)
+        docker_engine.stop_engine(engine, env)
         print(f"stopped the dockerd of {engine.host}", file=sys.stderr)
+        if args.json:  # nothing answers there now: no version
+            print(json.dumps({"schema": "mlc-devops/engine/v1", "docker_host": engine.host, "version": None}, indent=2))
         return 0
     else:
-        version = container.engine_answers(client_env)
+        version = docker_engine.engine_answers(client_env)
         if version is None:
             print(f"no engine answers on {engine.host}", file=sys.stderr)
             return 1
@@ -367,16 +388,16 @@ def _base(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     tag = args.tag or f"mlc-devops/base:{args.suite}"
     client_env = docker_env(env)
     run_mod.require("docker", client_env, hint="install Docker (apt-get install docker.io)")
-    if not args.force and container.image_exists(tag, client_env):
+    if not args.force and docker_build.image_exists(tag, client_env):
         print(f"{tag} exists (use --force to make it again)", file=sys.stderr)
-        print(tag)
+        _print_base(args, tag, made=False)
         return 0
     run_mod.require("mmdebstrap", env, hint="apt-get install mmdebstrap")
     with tempfile.TemporaryDirectory(prefix="mlc-base-") as tmp:
         tarball = Path(tmp) / f"{args.suite}.tar"
         with console.phase(f"mmdebstrap {args.suite}"):
             run_mod.run(
-                container.mmdebstrap_command(args.suite, tarball, mirror=args.mirror),
+                debian_base.mmdebstrap_command(args.suite, tarball, mirror=args.mirror),
                 env=env,
                 capture=False,
                 on_line=console.say,
@@ -385,13 +406,26 @@ def _base(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
         with console.phase(f"docker import {tag}"):
             run_mod.run(
-                container.docker_import_command(tarball, tag),
+                debian_base.docker_import_command(tarball, tag),
                 env=client_env,
                 what="docker import",
                 echo=True,
             )
-    print(tag)
+    _print_base(args, tag, made=True)
     return 0
+
+
+def _print_base(args: argparse.Namespace, tag: str, *, made: bool) -> None:
+    """The base's tag on stdout; with --json, the tag, its suite and whether this run made it."""
+    if args.json:
+        print(
+            json.dumps(
+                {"schema": "mlc-devops/image-base/v1", "tag": tag, "suite": args.suite, "made": made},
+                indent=2,
+            )
+        )
+    else:
+        print(tag)
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
