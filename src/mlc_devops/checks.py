@@ -264,6 +264,18 @@ def cmake_floor_of(ws: Workspace | None) -> tuple[tuple[int, ...], str]:
     return floor, floor_file
 
 
+def environment_cmake_version(path_cmake_output: str | None, env: Mapping[str, str]) -> tuple[int, ...] | None:
+    """The version of the cmake beside this interpreter, or None; PATH's answer when it is the same file
+    (a virtual environment's bin/ first on PATH: asked once, not twice)."""
+    program = tools.environment_cmake()
+    if program is None:
+        return None
+    on_path = run_mod.which("cmake", env)
+    if on_path is not None and Path(on_path).samefile(program):
+        return tools.parse_version(path_cmake_output)
+    return tools.environment_cmake_version(env)
+
+
 def run_checks(
     ws: Workspace | None,
     config: CMakeConfig,
@@ -295,7 +307,7 @@ def run_checks(
             floor,
             floor_file,
             pip_can_provide=pip_can_provide,
-            env_cmake=tools.environment_cmake_version(env),
+            env_cmake=environment_cmake_version(cmake_raw, env),
         )
     )
     checks.append(

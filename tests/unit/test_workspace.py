@@ -120,3 +120,28 @@ def test_cmake_floor_ignores_what_no_configure_enters(tmp_path: Path) -> None:
     assert floor is not None
     assert floor[0] == (3, 26)
     assert floor[1] == ffi / "CMakeLists.txt"
+
+
+def test_gitlinks_from_ls_files_stage() -> None:
+    a, b, c = "a" * 40, "b" * 40, "c" * 40
+    text = "\0".join(
+        [
+            f"100644 {a} 0\tREADME.md",
+            f"160000 {a} 0\t3rdparty/tvm",
+            f"160000 {a} 1\t3rdparty/xgrammar",
+            f"160000 {b} 2\t3rdparty/xgrammar",
+            f"160000 {c} 3\t3rdparty/xgrammar",
+            "",
+        ]
+    )
+    links = workspace.parse_gitlinks(text)
+    assert links == {"3rdparty/tvm": (a, False), "3rdparty/xgrammar": (b, True)}
+
+
+def test_submodule_status_entry_is_what_git_prints() -> None:
+    pin, other = "a" * 40, "b" * 40
+    assert workspace.submodule_status_entry(pin, conflicted=True, checked_out=True, head=pin) == ("U", "0" * 40)
+    assert workspace.submodule_status_entry(pin, conflicted=False, checked_out=False, head=None) == ("-", pin)
+    assert workspace.submodule_status_entry(pin, conflicted=False, checked_out=True, head=pin) == (" ", pin)
+    assert workspace.submodule_status_entry(pin, conflicted=False, checked_out=True, head=other) == ("+", other)
+    assert workspace.submodule_status_entry(pin, conflicted=False, checked_out=True, head=None) == ("+", pin)

@@ -191,15 +191,8 @@ def status_of(root: Path, path: str, env: Mapping[str, str], outputs: Iterable[P
 
 
 def submodule_paths(root: Path, env: Mapping[str, str]) -> list[str]:
-    """Paths of the checked-out submodules, nested ones too (``git submodule status --recursive``)."""
-    if run_mod.which("git", env) is None or not (root / ".git").exists() or not (root / ".gitmodules").is_file():
-        return []
-    result = run_mod.run(
-        ["git", "submodule", "status", "--recursive"], cwd=root, env=workspace.git_env(env), check=False
-    )
-    if result.returncode != 0:
-        return []
-    status = workspace.parse_submodule_status(result.output)
+    """Paths of the checked-out submodules, nested ones too (:func:`workspace.submodule_status`, recursive)."""
+    status = workspace.submodule_status(root, env, recursive=True)
     return sorted(path for path, (prefix, _commit) in status.items() if prefix != "-")
 
 
