@@ -41,6 +41,7 @@ from packaging.version import InvalidVersion, Version
 from mlc_devops import backends, options, workspace
 from mlc_devops import run as run_mod
 from mlc_devops.errors import BuildFailed, PrerequisiteMissing, UsageError
+from mlc_devops.report import report_path_for
 from mlc_devops.ui import Console, PhaseClock, Progress
 
 WORK_DIR = "mlc-devops-tvm"  # under the checkout's build directory; CMake's build/ in it is kept between runs
@@ -804,7 +805,7 @@ def fetch_prebuilt(
             raise BuildFailed(f"pip download of {requirement} from {choice.value} gave {len(wheels)} wheels, not one")
         return wheels[0]
     shutil.copy2(path, dest / path.name)
-    beside = path.with_name(path.name + ".build.json")  # its own build report, for the source commit
+    beside = report_path_for(path)  # its own build report, for the source commit
     if beside.is_file():
         shutil.copy2(beside, dest / beside.name)
     return dest / path.name

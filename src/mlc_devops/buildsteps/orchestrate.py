@@ -15,12 +15,11 @@ import shutil
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlc_devops import (
-    __version__,
     backends,
     cache,
     checks,
@@ -35,6 +34,7 @@ from mlc_devops import (
 from mlc_devops import run as run_mod
 from mlc_devops.buildsteps import builddir, decisions, native, publish, reporting, sourceinfo, wheelsteps
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError
+from mlc_devops.report import BuildReport, report_path_for
 from mlc_devops.ui import Console
 from mlc_devops.wheel import repair, validate, venv
 
@@ -50,7 +50,7 @@ def utc_now() -> str:
 class BuildResult:
     wheel: Path
     report_path: Path
-    report: dict[str, Any] = field(default_factory=dict)
+    report: BuildReport
 
 
 def build(
@@ -272,43 +272,42 @@ def _build(
         stats_after = stats_after_asked.result()
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         facts = source_facts.result()
-        report = {
-            "schema": reporting.REPORT_SCHEMA,
-            "tool": {"name": "mlc-devops", "version": __version__},
-            "layout": ws.layout,
-            "backends": sorted(opts.config.backends),
-            "cuda_architectures": list(archs),
-            "build_type": opts.config.build_type,
-            "jobs": opts.jobs,
-            "build_isolation": isolation,
-            "retag": retagged[1] if retagged is not None else None,
-            "source": {
+        # Keyword arguments in the report's order: each section is asked in turn, as the report is written.
+        report = BuildReport(
+            layout=ws.layout,
+            backends=sorted(opts.config.backends),
+            cuda_architectures=list(archs),
+            build_type=opts.config.build_type,
+            jobs=opts.jobs,
+            build_isolation=isolation,
+            retag=retagged[1] if retagged is not None else None,
+            source={
                 "path": str(ws.root),
                 "uri": facts["uri"],
                 "commit": facts["commit"],
                 "commit_time": commit_time,
             },
-            "submodules": facts["submodules"],
-            "tree": sourceinfo.tree_section(ws.root, env, console, outputs=outputs, states=tree_asked.result()),
-            "cargo": sourceinfo.cargo_section(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
-            "tool_versions": {
+            submodules=facts["submodules"],
+            tree=sourceinfo.tree_section(ws.root, env, console, outputs=outputs, states=tree_asked.result()),
+            cargo=sourceinfo.cargo_section(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
+            tool_versions={
                 **probes.versions(report_tools),
                 **decisions.cmake_used(log_text[tvm_log:]),
             },
-            "phases": {k: v for k, v in console.timings.items() if not k.startswith(reporting.TVM_PHASE)},
-            "started": started,
-            "finished": utc_now(),
-            "wheel": reporting.pick(info, reporting.REPORT_WHEEL_KEYS),
-            "cmake_floor": {"version": workspace.version_text(floor), "file": floor_file},
-            "validation": reporting.pick(info, reporting.REPORT_VALIDATION_KEYS),
-            "compiler_cache": cache.report(
+            phases={k: v for k, v in console.timings.items() if not k.startswith(reporting.TVM_PHASE)},
+            started=started,
+            finished=utc_now(),
+            wheel=reporting.pick(info, reporting.REPORT_WHEEL_KEYS),
+            cmake_floor={"version": workspace.version_text(floor), "file": floor_file},
+            validation=reporting.pick(info, reporting.REPORT_VALIDATION_KEYS),
+            compiler_cache=cache.report(
                 wiring,
                 tvm_stats if tvm_built is not None else stats_before,
                 stats_after,
                 compile_steps=cache.count_compile_steps(log_text[tvm_log:]),
             ),
-        }
-        published: list[tuple[Path, dict[str, Any] | None, str]] = [(wheel, report, ws.project_name)]
+        )
+        published: list[tuple[Path, BuildReport | None, str]] = [(wheel, report, ws.project_name)]
         if tvm_plan is not None and tvm_built is not None and tvm_info is not None:
             tvm_report = reporting.tvm_report(
                 ws,
@@ -326,14 +325,14 @@ def _build(
                 tool_versions=probes.versions(["cmake", "ninja", "c++", *tool_names]),
                 times=(tvm_started, tvm_finished),
             )
-            report["pair"] = reporting.pair_entry(tvm_report, "tvm", tvm_plan.source.relative)
-            tvm_report["pair"] = reporting.pair_entry(report, "mlc_llm", ".")
+            report.pair = reporting.pair_entry(tvm_report.to_json(), "tvm", tvm_plan.source.relative)
+            tvm_report.pair = reporting.pair_entry(report.to_json(), "mlc_llm", ".")
             published.append((tvm_built.wheel, tvm_report, tvm_plan.source.project))
         elif tvm_wheel is not None:
-            report["pair"] = reporting.prebuilt_entry(tvm_wheel, opts.tvm)
+            report.pair = reporting.prebuilt_entry(tvm_wheel, opts.tvm)
             published.append((tvm_wheel, None, tvmbuild.wheel_project(tvm_wheel.name)[0]))
         target = publish.publish(published, dist, console, clean_dist=clean_dist)
-    return BuildResult(target, target.with_name(target.name + reporting.REPORT_SUFFIX), report)
+    return BuildResult(target, report_path_for(target), report)
 
 
 def _tvm_project_name(ws: workspace.Workspace, opts: options.BuildOptions) -> str | None:

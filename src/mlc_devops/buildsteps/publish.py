@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from mlc_devops import fsutil
 from mlc_devops.buildsteps.decisions import stale_wheels
-from mlc_devops.buildsteps.reporting import REPORT_SUFFIX
+from mlc_devops.report import BuildReport, report_path_for
 from mlc_devops.ui import Console
 
 
 def publish(
-    wheels: Sequence[tuple[Path, dict[str, Any] | None, str]], dist: Path, console: Console, *, clean_dist: bool
+    wheels: Sequence[tuple[Path, BuildReport | None, str]], dist: Path, console: Console, *, clean_dist: bool
 ) -> Path:
     """Move each ``(wheel, report or None, project)`` into ``dist`` together (one :func:`fsutil.publish`); the
     first wheel's path in dist. A wheel already there (a prebuilt TVM named from dist/) stays as it is."""
@@ -26,7 +25,7 @@ def publish(
             if clean_dist:
                 for name in stale:
                     (dist / name).unlink()
-                    report_file = dist / (name + REPORT_SUFFIX)
+                    report_file = report_path_for(dist / name)
                     if report_file.exists():
                         report_file.unlink()
                 console.say(f"    removed older wheels from {dist}: {', '.join(stale)}")
@@ -40,7 +39,7 @@ def publish(
             console.say(f"    replacing {target.name} in {dist}")
         files.append((target, wheel))
         if report is not None:
-            report_text = json.dumps(report, indent=2, sort_keys=True) + "\n"
-            files.append((dist / (wheel.name + REPORT_SUFFIX), report_text.encode("utf-8")))
+            report_text = json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n"
+            files.append((report_path_for(dist / wheel.name), report_text.encode("utf-8")))
     fsutil.publish(files)
     return dist / wheels[0][0].name

@@ -6,13 +6,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlc_devops import __version__, fsutil, options, tvmbuild, urls, workspace
+from mlc_devops import fsutil, options, tvmbuild, urls, workspace
 from mlc_devops.buildsteps.decisions import cmake_used
 from mlc_devops.buildsteps.sourceinfo import submodules, tree_section, tvm_git_root, tvm_source_uri
+from mlc_devops.report import BuildReport, report_path_for
 from mlc_devops.ui import Console
 
-REPORT_SCHEMA = "mlc-devops/build-report/v1"
-REPORT_SUFFIX = ".build.json"
 TVM_PHASE = "tvm "  # the TVM wheel's phases: "tvm configure", "tvm compile", ...; its report's alone
 
 # What every build report names (tools.VERSION_PROBES keys), besides nvcc and the compiler caches.
@@ -61,7 +60,7 @@ def prebuilt_entry(wheel: Path, choice: options.TvmChoice) -> dict[str, Any]:
     from mlc_devops.supply import report as report_mod  # noqa: PLC0415
 
     name, version = tvmbuild.wheel_project(wheel.name)
-    beside = report_mod.report_path_for(wheel)
+    beside = report_path_for(wheel)
     commit = report_mod.load(beside).source.commit if beside.is_file() else None
     return {
         "role": "tvm",
@@ -89,43 +88,41 @@ def tvm_report(
     cache_section: dict[str, Any],
     tool_versions: Mapping[str, str | None],
     times: tuple[str, str],
-) -> dict[str, Any]:
+) -> BuildReport:
     """The TVM wheel's build report: the mlc_llm report's schema and fields, of the TVM source, plus ``tvm``:
     ``{"llvm": {"config", "version"} | None, "cuda": {"toolkit", "driver_library", "note"} | None,
     "config_cmake": {name: value}, "targets", "cmake_args", "retag": {"from", "to", "reason"} | None,
     "build_dir"}``. Facts: the TVM source's git, the log of its build, validation of its wheel."""
     root = plan.source.root
-    return {
-        "schema": REPORT_SCHEMA,
-        "tool": {"name": "mlc-devops", "version": __version__},
-        "layout": plan.source.layout,
-        "backends": list(plan.backends),
-        "cuda_architectures": list(plan.cuda_architectures),
-        "build_type": plan.build_type,
-        "jobs": opts.jobs,
-        "build_isolation": built.isolation,
-        "source": {
+    return BuildReport(
+        layout=plan.source.layout,
+        backends=list(plan.backends),
+        cuda_architectures=list(plan.cuda_architectures),
+        build_type=plan.build_type,
+        jobs=opts.jobs,
+        build_isolation=built.isolation,
+        source={
             "path": str(root),
             "uri": tvm_source_uri(ws, plan.source, env),
             "commit": workspace.git_commit(tvm_git_root(ws.root, root), env),
             "commit_time": workspace.git_commit_time(tvm_git_root(ws.root, root), env),
         },
-        "submodules": submodules(root, env),
-        "tree": tree_section(root, env, console, outputs=outputs, warn=False),
-        "cargo": {"locks": [], "missing": []},
-        "tool_versions": {
+        submodules=submodules(root, env),
+        tree=tree_section(root, env, console, outputs=outputs, warn=False),
+        cargo={"locks": [], "missing": []},
+        tool_versions={
             **tool_versions,
             **({"llvm": plan.llvm_version} if plan.llvm_version else {}),
             **cmake_used(log_text),
         },
-        "phases": {k: v for k, v in console.timings.items() if k.startswith(TVM_PHASE)},
-        "started": times[0],
-        "finished": times[1],
-        "wheel": pick(info, REPORT_WHEEL_KEYS),
-        "cmake_floor": {"version": workspace.version_text(built.cmake_floor[0]), "file": built.cmake_floor[1]},
-        "validation": pick(info, REPORT_VALIDATION_KEYS),
-        "compiler_cache": cache_section,
-        "tvm": {
+        phases={k: v for k, v in console.timings.items() if k.startswith(TVM_PHASE)},
+        started=times[0],
+        finished=times[1],
+        wheel=pick(info, REPORT_WHEEL_KEYS),
+        cmake_floor={"version": workspace.version_text(built.cmake_floor[0]), "file": built.cmake_floor[1]},
+        validation=pick(info, REPORT_VALIDATION_KEYS),
+        compiler_cache=cache_section,
+        tvm={
             "llvm": {"config": plan.llvm_config, "version": plan.llvm_version} if plan.llvm_config else None,
             "cuda": {"toolkit": plan.cuda_root, "driver_library": plan.cuda_driver, "note": " ".join(plan.notes)}
             if plan.cuda
@@ -136,4 +133,4 @@ def tvm_report(
             "retag": built.retag,
             "build_dir": str(plan.build_dir),
         },
-    }
+    )

@@ -99,11 +99,15 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     opts = options.resolve(_args.flags(args), env)
     result = build(opts, env, console, clean_dist=args.clean_dist, wait=args.wait)
     if args.json:
-        print(json.dumps({"wheel": str(result.wheel), "report": str(result.report_path), **result.report}, indent=2))
+        print(
+            json.dumps(
+                {"wheel": str(result.wheel), "report": str(result.report_path), **result.report.to_json()}, indent=2
+            )
+        )
     else:
         total = sum(v for v in console.timings.values())
         console.say(f"built {result.wheel} in {total:.1f}s (report: {result.report_path.name})")
-        pair = result.report.get("pair")
+        pair = result.report.pair
         if pair is not None:
             console.say(f"paired with {pair['filename']} ({pair['origin']}), beside it")
         print(result.wheel)
