@@ -610,7 +610,7 @@ class BuildOptions:
     cache: str
     layout: str
     repair: bool
-    build_isolation: bool | None  # None: decide per build (commands.build.choose_isolation)
+    build_isolation: bool | None  # None: decide per build (buildsteps.decisions.choose_isolation)
     origins: dict[str, Resolved] = field(default_factory=dict, compare=False)
     cache_remote: str | None = None
     find_links: tuple[str, ...] = ()

@@ -41,6 +41,7 @@ from packaging.version import InvalidVersion, Version
 from mlc_devops import backends, options, workspace
 from mlc_devops import run as run_mod
 from mlc_devops.errors import BuildFailed, PrerequisiteMissing, UsageError
+from mlc_devops.report import report_path_for
 from mlc_devops.ui import Console, PhaseClock, Progress
 
 WORK_DIR = "mlc-devops-tvm"  # under the checkout's build directory; CMake's build/ in it is kept between runs
@@ -645,14 +646,14 @@ def build(
     """Configure, compile and package the TVM wheel into ``tvm.wheelhouse``; retag it when it holds no
     extension module. ``env`` is the build's environment (launchers, jobs). Raises BuildFailed (exit 4)."""
     from mlc_devops import checks, fsutil, tools  # noqa: PLC0415
-    from mlc_devops.commands import build as mlc  # noqa: PLC0415
+    from mlc_devops.buildsteps import builddir, decisions, native  # noqa: PLC0415
 
     tvm_ws = _tvm_workspace(tvm.source)
     floor = checks.cmake_floor_of(tvm_ws)
     cmake_ok = (
         run_mod.which("cmake", env) is not None and (tools.parse_version(tools.probe("cmake", env)) or ()) >= floor[0]
     )
-    isolation = mlc.choose_isolation(
+    isolation = decisions.choose_isolation(
         opts.build_isolation,
         backend_here=workspace.requirements_met(workspace.build_requirements(tvm_ws)),
         cmake_ok=tvm.source.layout == "legacy" or cmake_ok,
@@ -665,13 +666,13 @@ def build(
     if cache is not None:
         reason = checks.stale_cache_reason(cache, root=tvm.source.root, build_dir=tvm.build_dir, generator=None)
         if reason is not None:
-            removed = mlc.start_afresh(tvm.build_dir)
+            removed = builddir.start_afresh(tvm.build_dir)
             console.say(f"    tvm: starting {tvm.build_dir} afresh ({reason}): removed {' and '.join(removed)}")
     fsutil.write_text_atomic(tvm.build_dir / "config.cmake", render_config(tvm))
     console.say(f"    wrote {tvm.build_dir / 'config.cmake'}")
     given = {**launcher_defines, **defines(tvm)}
     if tvm.source.layout == "root":
-        cmd = mlc.root_wheel_command(
+        cmd = decisions.root_wheel_command(
             sys.executable,
             tvm.source.root,
             tvm.wheelhouse,
@@ -682,12 +683,12 @@ def build(
             build_dir=tvm.build_dir,
         )
         console.say("==> tvm prepare")
-        clock = PhaseClock(console, {k: f"tvm {v}" for k, v in mlc.SKBUILD_MARKERS.items()}, "tvm prepare")
+        clock = PhaseClock(console, {k: f"tvm {v}" for k, v in native.SKBUILD_MARKERS.items()}, "tvm prepare")
         try:
             run_mod.run(
                 cmd,
                 cwd=tvm.source.root,
-                env=mlc.without_redirects(env),
+                env=decisions.without_redirects(env),
                 capture=False,
                 log=log,
                 on_line=_feed(Progress(console), clock),
@@ -727,13 +728,13 @@ def _build_legacy(
     log: Any,
 ) -> None:
     from mlc_devops import tools  # noqa: PLC0415
-    from mlc_devops.commands import build as mlc  # noqa: PLC0415
+    from mlc_devops.buildsteps import decisions  # noqa: PLC0415
 
     windows = sys.platform.startswith("win")
-    generator = mlc.choose_generator(windows=windows, ninja=run_mod.which("ninja", env) is not None)
+    generator = decisions.choose_generator(windows=windows, ninja=run_mod.which("ninja", env) is not None)
     cmake = tools.cmake_program(floor, env)
     with console.phase("tvm configure"):
-        configure = mlc.legacy_configure_command(
+        configure = decisions.legacy_configure_command(
             tvm.source.root, tvm.build_dir, tvm.build_type, generator, given, cmake
         )
         run_mod.run(
@@ -746,7 +747,11 @@ def _build_legacy(
         )
     with console.phase("tvm compile"):
         run_mod.run(
-            [*mlc.legacy_compile_command(tvm.build_dir, opts.jobs, tvm.build_type, cmake), "--target", *tvm.targets],
+            [
+                *decisions.legacy_compile_command(tvm.build_dir, opts.jobs, tvm.build_type, cmake),
+                "--target",
+                *tvm.targets,
+            ],
             cwd=tvm.source.root,
             env=env,
             capture=False,
@@ -757,7 +762,9 @@ def _build_legacy(
     libraries = tvm.build_dir / tvm.build_type if windows else tvm.build_dir
     with console.phase("tvm package"):
         run_mod.run(
-            mlc.legacy_package_command(sys.executable, tvm.source.python_dir, tvm.wheelhouse, isolation=isolation),
+            decisions.legacy_package_command(
+                sys.executable, tvm.source.python_dir, tvm.wheelhouse, isolation=isolation
+            ),
             cwd=tvm.source.python_dir,
             env={**env, "TVM_LIBRARY_PATH": str(libraries)},
             capture=False,
@@ -798,7 +805,7 @@ def fetch_prebuilt(
             raise BuildFailed(f"pip download of {requirement} from {choice.value} gave {len(wheels)} wheels, not one")
         return wheels[0]
     shutil.copy2(path, dest / path.name)
-    beside = path.with_name(path.name + ".build.json")  # its own build report, for the source commit
+    beside = report_path_for(path)  # its own build report, for the source commit
     if beside.is_file():
         shutil.copy2(beside, dest / beside.name)
     return dest / path.name

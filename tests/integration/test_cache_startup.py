@@ -35,6 +35,7 @@ HEAVY = (
     "mlc_devops.lint_tools",
     "mlc_devops.wheel",
     "mlc_devops.commands.build",
+    "mlc_devops.buildsteps",
     "mlc_devops.commands.image",
 )
 
@@ -75,8 +76,10 @@ def test_doctor_and_build_help_import_nothing_heavy(args: tuple[str, ...]) -> No
 
 
 def _build_needs(module: str) -> bool:
-    # build validates wheels (tags, zip) and its module is the command itself
-    return module.startswith(("packaging.tags", "zipfile", "mlc_devops.wheel", "mlc_devops.commands.build"))
+    # build validates wheels (tags, zip) and its modules are the command itself and its steps
+    return module.startswith(
+        ("packaging.tags", "zipfile", "mlc_devops.wheel", "mlc_devops.commands.build", "mlc_devops.buildsteps")
+    )
 
 
 def test_doctor_answers_within_a_second() -> None:

@@ -3,29 +3,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlc_devops import cache
-from mlc_devops.commands import build
+from mlc_devops.buildsteps import decisions
 from mlc_devops.ui import Console, Progress, parse_step
 from mlc_devops.wheel import repair
 
 
 def test_root_command_is_upstreams_pip_wheel_with_the_policy_floor() -> None:
-    cmd = build.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=True)
+    cmd = decisions.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=True)
     assert cmd[:7] == ["py", "-m", "pip", "wheel", "--no-deps", "-w", "/w"]
     assert "cmake.define.CMAKE_POLICY_VERSION_MINIMUM=3.5" in cmd
     assert cmd[-1] == "/s" and "--no-build-isolation" not in cmd
-    assert "--no-build-isolation" in build.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=False)
+    assert "--no-build-isolation" in decisions.root_wheel_command(
+        "py", Path("/s"), Path("/w"), "Release", isolation=False
+    )
 
 
 def test_legacy_commands() -> None:
-    assert build.legacy_configure_command(Path("/s"), Path("/s/build"), "Release", "Ninja")[:5] == [
+    assert decisions.legacy_configure_command(Path("/s"), Path("/s/build"), "Release", "Ninja")[:5] == [
         "cmake",
         "-G",
         "Ninja",
         "-S",
         "/s",
     ]
-    assert "-G" not in build.legacy_configure_command(Path("/s"), Path("/b"), "Release", None)
-    assert build.legacy_compile_command(Path("/b"), 3, "Release") == [
+    assert "-G" not in decisions.legacy_configure_command(Path("/s"), Path("/b"), "Release", None)
+    assert decisions.legacy_compile_command(Path("/b"), 3, "Release") == [
         "cmake",
         "--build",
         "/b",
@@ -34,9 +36,9 @@ def test_legacy_commands() -> None:
         "--config",
         "Release",
     ]
-    assert build.legacy_package_command("py", Path("/s/python"), Path("/w"), isolation=True)[-1] == "/s/python"
-    assert build.choose_generator(windows=True, ninja=True) is None
-    assert build.choose_generator(windows=False, ninja=False) == "Unix Makefiles"
+    assert decisions.legacy_package_command("py", Path("/s/python"), Path("/w"), isolation=True)[-1] == "/s/python"
+    assert decisions.choose_generator(windows=True, ninja=True) is None
+    assert decisions.choose_generator(windows=False, ninja=False) == "Unix Makefiles"
 
 
 def test_repair_excludes_follow_upstream_per_backend() -> None:
@@ -50,7 +52,7 @@ def test_repair_excludes_follow_upstream_per_backend() -> None:
 
 
 def test_build_environment() -> None:
-    env = build.build_environment(
+    env = decisions.build_environment(
         {"PATH": "/bin", "CUDAFLAGS": "-O2"},
         jobs=4,
         launcher_vars={"CMAKE_C_COMPILER_LAUNCHER": "/ccache"},
@@ -61,7 +63,7 @@ def test_build_environment() -> None:
     assert env["CMAKE_C_COMPILER_LAUNCHER"] == "/ccache"
     assert env["SOURCE_DATE_EPOCH"] == "1700000000"
     assert env["CUDAFLAGS"] == "-O2 --threads 2"
-    kept = build.build_environment(
+    kept = decisions.build_environment(
         {"SOURCE_DATE_EPOCH": "5"}, jobs=1, launcher_vars={}, source_date_epoch=9, cuda_threads=None
     )
     assert kept["SOURCE_DATE_EPOCH"] == "5" and "CUDAFLAGS" not in kept
@@ -74,7 +76,7 @@ def test_stale_wheels() -> None:
         "other-1.0-py3-none-any.whl",
         "junk.whl",
     ]
-    assert build.stale_wheels(existing, "mlc-llm", "mlc_llm-0.2-py3-none-linux_x86_64.whl") == [
+    assert decisions.stale_wheels(existing, "mlc-llm", "mlc_llm-0.2-py3-none-linux_x86_64.whl") == [
         "mlc_llm-0.1-py3-none-linux_x86_64.whl"
     ]
 
@@ -132,11 +134,11 @@ def test_cache_stats_parsers() -> None:
 
 
 def test_isolation_auto_is_off_only_when_backend_and_cmake_are_here() -> None:
-    assert build.choose_isolation(None, backend_here=True, cmake_ok=True) is False
-    assert build.choose_isolation(None, backend_here=False, cmake_ok=True) is True
-    assert build.choose_isolation(None, backend_here=True, cmake_ok=False) is True
-    assert build.choose_isolation(True, backend_here=True, cmake_ok=True) is True
-    assert build.choose_isolation(False, backend_here=False, cmake_ok=False) is False
+    assert decisions.choose_isolation(None, backend_here=True, cmake_ok=True) is False
+    assert decisions.choose_isolation(None, backend_here=False, cmake_ok=True) is True
+    assert decisions.choose_isolation(None, backend_here=True, cmake_ok=False) is True
+    assert decisions.choose_isolation(True, backend_here=True, cmake_ok=True) is True
+    assert decisions.choose_isolation(False, backend_here=False, cmake_ok=False) is False
 
 
 def test_launcher_is_defined_on_every_configure_so_switching_cache_takes_effect() -> None:
@@ -144,9 +146,9 @@ def test_launcher_is_defined_on_every_configure_so_switching_cache_takes_effect(
     assert ccache == {f"CMAKE_{lang}_COMPILER_LAUNCHER": "/usr/bin/ccache" for lang in ("C", "CXX", "CUDA")}
     none = cache.launcher_defines(cache.Launcher("none", None), windows=False)
     assert set(none.values()) == {""}
-    cmd = build.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=True, defines=none)
+    cmd = decisions.root_wheel_command("py", Path("/s"), Path("/w"), "Release", isolation=True, defines=none)
     assert "cmake.define.CMAKE_CXX_COMPILER_LAUNCHER=" in cmd
-    legacy = build.legacy_configure_command(Path("/s"), Path("/b"), "Release", "Ninja", ccache)
+    legacy = decisions.legacy_configure_command(Path("/s"), Path("/b"), "Release", "Ninja", ccache)
     assert "-DCMAKE_C_COMPILER_LAUNCHER=/usr/bin/ccache" in legacy
 
 

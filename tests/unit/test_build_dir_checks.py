@@ -8,7 +8,7 @@ import pytest
 
 from mlc_devops import checks
 from mlc_devops.backends import make_config
-from mlc_devops.commands import build
+from mlc_devops.buildsteps import builddir, decisions
 from mlc_devops.errors import BuildFailed
 from mlc_devops.workspace import Workspace
 
@@ -141,31 +141,31 @@ def test_old_rust_fails_with_the_fix() -> None:
 
 
 def test_root_command_passes_the_build_dir_and_redirects_are_dropped() -> None:
-    cmd = build.root_wheel_command(
+    cmd = decisions.root_wheel_command(
         "py", Path("/ws"), Path("/ws/build/wh"), "Release", isolation=True, build_dir=Path("/ws/build")
     )
     assert cmd[cmd.index("build-dir=/ws/build") - 1] == "-C"
-    assert build.without_redirects({"SKBUILD_BUILD_DIR": "/x", "PATH": "/bin"}) == {"PATH": "/bin"}
-    assert build.backend_defines(make_config(["opencl"]))["USE_OPENCL"] == "ON"
+    assert decisions.without_redirects({"SKBUILD_BUILD_DIR": "/x", "PATH": "/bin"}) == {"PATH": "/bin"}
+    assert decisions.backend_defines(make_config(["opencl"]))["USE_OPENCL"] == "ON"
 
 
 def test_start_afresh_removes_cmakes_state_only(tmp_path: Path) -> None:
     (tmp_path / "CMakeFiles" / "x").mkdir(parents=True)
     (tmp_path / "CMakeCache.txt").write_text(CACHE)
     (tmp_path / "config.cmake").write_text("set(USE_CUDA OFF)\n")
-    assert build.start_afresh(tmp_path) == ["CMakeCache.txt", "CMakeFiles/"]
+    assert builddir.start_afresh(tmp_path) == ["CMakeCache.txt", "CMakeFiles/"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.cmake"]
-    assert build.start_afresh(tmp_path) == []
+    assert builddir.start_afresh(tmp_path) == []
 
 
 def test_check_configured_fails_on_a_switch_that_differs(tmp_path: Path) -> None:
     ws = Workspace(tmp_path, "root", "mlc_llm", None, None)
     with pytest.raises(BuildFailed, match=r"no CMakeCache\.txt"):
-        build.check_configured(ws, make_config(["vulkan"]), {})
+        builddir.check_configured(ws, make_config(["vulkan"]), {})
     (tmp_path / "build").mkdir()
     (tmp_path / "build" / "CMakeCache.txt").write_text("USE_VULKAN:BOOL=OFF\n")
     with pytest.raises(BuildFailed) as info:
-        build.check_configured(ws, make_config(["vulkan"]), {"SKBUILD_BUILD_DIR": "/x"})
+        builddir.check_configured(ws, make_config(["vulkan"]), {"SKBUILD_BUILD_DIR": "/x"})
     assert info.value.exit_code == 4
     assert info.value.one_line().startswith("USE_VULKAN: asked ON, configured OFF (build/CMakeCache.txt): ")
-    build.check_configured(ws, make_config(["cpu"]), {})  # OFF asked, OFF configured
+    builddir.check_configured(ws, make_config(["cpu"]), {})  # OFF asked, OFF configured

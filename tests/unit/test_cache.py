@@ -9,7 +9,7 @@ import pytest
 
 from mlc_devops import cache, options
 from mlc_devops import run as run_mod
-from mlc_devops.commands import build
+from mlc_devops.buildsteps import decisions
 from mlc_devops.errors import PrerequisiteMissing, UsageError
 
 CCACHE = cache.Launcher("ccache", "/usr/bin/ccache")
@@ -283,13 +283,13 @@ def test_report() -> None:
 def test_nvcc_threads_times_jobs_fit_the_machine(
     jobs: int, capacity: int, archs: tuple[str, ...], expected: int
 ) -> None:
-    threads = build.nvcc_threads(jobs, capacity, archs)
+    threads = decisions.nvcc_threads(jobs, capacity, archs)
     assert threads == expected
     assert threads == 1 or jobs * threads <= capacity
 
 
 def test_build_environment_sets_parallel_level_and_nvcc_threads() -> None:
-    env = build.build_environment(
+    env = decisions.build_environment(
         {"CUDAFLAGS": "-lineinfo"}, jobs=6, launcher_vars={"X": "1"}, source_date_epoch=None, cuda_threads=2
     )
     assert env["CMAKE_BUILD_PARALLEL_LEVEL"] == "6"

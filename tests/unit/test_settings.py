@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlc_devops import backends, cli, options
-from mlc_devops.commands import build
+from mlc_devops.buildsteps import decisions
 from mlc_devops.container import engine as docker_engine
 from mlc_devops.container import image as docker_build
 from mlc_devops.container import tags as image_tags
@@ -105,7 +105,7 @@ def test_ids_time_and_password() -> None:
     ("given", "expected"), [({}, "5"), ({"SOURCE_DATE_EPOCH": ""}, "5"), ({"SOURCE_DATE_EPOCH": "9"}, "9")]
 )
 def test_build_stamps_the_commit_time_unless_source_date_epoch_is_set(given: dict[str, str], expected: str) -> None:
-    env = build.build_environment(given, jobs=1, launcher_vars={}, source_date_epoch=5, cuda_threads=None)
+    env = decisions.build_environment(given, jobs=1, launcher_vars={}, source_date_epoch=5, cuda_threads=None)
     assert env["SOURCE_DATE_EPOCH"] == expected
 
 

@@ -138,7 +138,7 @@ def test_find_locks_in_a_checkout(tmp_path: Path) -> None:
     assert missing == ["3rdparty/lonely/Cargo.toml"]
 
 
-def _report_with_lock(wheel: Path) -> report_mod.BuildReport:
+def _report_with_lock(wheel: Path) -> report_mod.ReportFacts:
     lock = cargo.Lock(
         path="3rdparty/tokenizers-cpp/rust/Cargo.lock",
         sha256=hashlib.sha256(UPSTREAM_LOCK.encode()).hexdigest(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlc_devops.commands.build import tvm_git_root
+from mlc_devops.buildsteps.sourceinfo import tvm_git_root
 
 
 def test_a_submodule_or_clone_has_its_own_git(tmp_path: Path) -> None:

@@ -410,13 +410,13 @@ def test_the_undeclared_pairing_of_the_pairs_tvm_names_the_pair() -> None:
 
 
 def test_pair_entry_names_the_other_wheel_from_its_report() -> None:
-    from mlc_devops.commands import build
+    from mlc_devops.buildsteps import reporting
 
     other = {
         "wheel": {"filename": "mlc_standin_tvm-0.1.0-py3-none-linux_x86_64.whl", "sha256": "cd" * 32},
         "source": {"commit": "b" * 40},
     }
-    entry = build.pair_entry(other, "tvm", "3rdparty/tvm")
+    entry = reporting.pair_entry(other, "tvm", "3rdparty/tvm")
     assert entry == {
         "role": "tvm",
         "name": "mlc-standin-tvm",

@@ -117,7 +117,7 @@ def test_a_clean_report_has_nothing_stripped() -> None:
 
 
 def test_the_writers_strip_urls_given_to_them_directly() -> None:
-    """An SBOM or statement made from a BuildReport built in code (not parsed) is clean too."""
+    """An SBOM or statement made from a ReportFacts built in code (not parsed) is clean too."""
     ref = sbom.repo_ref("https://oauth2:T@gitlab.example.com/o/tvm.git", "c" * 40, "tvm")
     assert ref.url == "https://gitlab.example.com/o/tvm"
     assert provenance.git_uri("https://t:T@github.com/o/r.git") == "git+https://github.com/o/r.git"

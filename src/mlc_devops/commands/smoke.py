@@ -17,6 +17,7 @@ from mlc_devops import gpu as gpu_mod
 from mlc_devops import run as run_mod
 from mlc_devops.commands import _args
 from mlc_devops.errors import CheckFailed, UsageError
+from mlc_devops.report import report_path_for
 from mlc_devops.ui import Console
 from mlc_devops.wheel import reader, resolution, venv
 
@@ -306,7 +307,7 @@ def _pip_progress(console: Console) -> Any:
 
 def _built_for(wheel: Path) -> list[str] | None:
     """The CUDA architectures the build report beside the wheel records, if there is one."""
-    report = wheel.with_name(wheel.name + ".build.json")
+    report = report_path_for(wheel)
     try:
         archs = json.loads(report.read_text(encoding="utf-8")).get("cuda_architectures")
     except (OSError, ValueError):

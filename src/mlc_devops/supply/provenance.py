@@ -27,7 +27,7 @@ from mlc_devops.errors import (
     UsageError,
 )
 from mlc_devops.supply import dsse, tree
-from mlc_devops.supply.report import BaseImage, BuildReport, mapping, parse_time
+from mlc_devops.supply.report import BaseImage, ReportFacts, mapping, parse_time
 from mlc_devops.urls import strip_credentials
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -123,7 +123,7 @@ def rfc3339(text: str | None) -> str | None:
 
 
 def source_spec(
-    report: BuildReport | None,
+    report: ReportFacts | None,
     *,
     uri: str | None = None,
     ref: str | None = None,
@@ -150,7 +150,7 @@ def source_spec(
 
 
 def run_context(
-    report: BuildReport | None,
+    report: ReportFacts | None,
     env: Mapping[str, str],
     *,
     tool_version: str,
@@ -225,7 +225,7 @@ def _tree_annotations(state: tree.TreeState | None) -> dict[str, Any]:
 
 
 def resolved_dependencies(
-    report: BuildReport | None, source: SourceSpec, base_image: BaseImage | None
+    report: ReportFacts | None, source: SourceSpec, base_image: BaseImage | None
 ) -> list[dict[str, Any]]:
     """The source, each submodule, the base image, each Cargo.lock and its crates, with roles in annotations.
 
@@ -285,7 +285,7 @@ def resolved_dependencies(
 
 def statement(
     subjects: Sequence[Subject],
-    report: BuildReport | None,
+    report: ReportFacts | None,
     source: SourceSpec,
     run: RunContext,
     *,
@@ -579,7 +579,7 @@ def builder_of(stmt: Mapping[str, Any]) -> str | None:
 
 def attest(
     artifacts: Sequence[Path],
-    report: BuildReport | None,
+    report: ReportFacts | None,
     env: Mapping[str, str],
     *,
     tool_version: str,
@@ -611,7 +611,7 @@ def attest(
     return statement(subjects, report, source, run, base_image=base_image, byproducts=extras, allow_dirty=allow_dirty)
 
 
-def refuse_dirty(report: BuildReport | None, *, allow_dirty: bool, what: str) -> None:
+def refuse_dirty(report: ReportFacts | None, *, allow_dirty: bool, what: str) -> None:
     """DirtyTree when ``report`` records a dirty tree and ``allow_dirty`` is not given (pure)."""
     if report is None or report.tree_state != "dirty" or allow_dirty:
         return

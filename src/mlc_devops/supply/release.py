@@ -181,7 +181,7 @@ def _statements_in(path: Path) -> list[dict[str, Any]]:
 
 
 def check_clean(
-    release: ReleasePlan, dist: Path, reports: Mapping[str, report.BuildReport | None], *, allow_dirty: bool
+    release: ReleasePlan, dist: Path, reports: Mapping[str, report.ReportFacts | None], *, allow_dirty: bool
 ) -> list[str]:
     """DirtyTree for the first wheel built from a dirty tree, unless ``allow_dirty``; the dirty wheels' names.
 

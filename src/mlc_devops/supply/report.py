@@ -1,10 +1,11 @@
-"""The build report ``mlc-devops build`` writes beside each wheel, read for SBOMs and provenance.
+"""Reading the build report (:class:`mlc_devops.report.BuildReport`) into the facts SBOMs and provenance use.
 
-``<wheel filename>.build.json``, schema ``mlc-devops/build-report/v1``. Reading
+``<wheel filename>.build.json``, schema ``mlc-devops/build-report/v1``, read
+through :meth:`mlc_devops.report.BuildReport.from_json`. Reading
 is tolerant: fields that are absent or null are simply unknown. Every URL read
 (the source's, each submodule's) comes out without credentials
 (:func:`mlc_devops.urls.strip_credentials`), so no SBOM or provenance made from
-a report can carry a token the report held; :attr:`BuildReport.stripped` names
+a report can carry a token the report held; :attr:`ReportFacts.stripped` names
 the fields that did.
 """
 
@@ -18,13 +19,33 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from mlc_devops import report as written
 from mlc_devops.errors import UsageError
+from mlc_devops.report import SCHEMA, SUFFIX, mapping, report_path_for
 from mlc_devops.supply import cargo
 from mlc_devops.supply import tree as treestate
 from mlc_devops.urls import strip_credentials
 
-SCHEMA = "mlc-devops/build-report/v1"
-SUFFIX = ".build.json"
+# SCHEMA, SUFFIX, mapping and report_path_for are mlc_devops.report's, named here for the reader's users.
+__all__ = [
+    "SCHEMA",
+    "SUFFIX",
+    "BaseImage",
+    "Pair",
+    "ReportFacts",
+    "Source",
+    "Submodule",
+    "check_describes",
+    "credentials_note",
+    "dirty_summary",
+    "facts",
+    "find",
+    "load",
+    "mapping",
+    "parse",
+    "parse_time",
+    "report_path_for",
+]
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -70,7 +91,10 @@ class BaseImage:
 
 
 @dataclass(frozen=True)
-class BuildReport:
+class ReportFacts:
+    """What SBOMs, provenance and release take from a :class:`mlc_devops.report.BuildReport`: its facts checked
+    (commit ids, digests) and its URLs without credentials."""
+
     tool_name: str
     tool_version: str | None
     layout: str | None
@@ -108,15 +132,6 @@ class BuildReport:
     def dirty(self) -> tuple[treestate.TreeState, ...]:
         """The repositories of the checkout that held changes in no commit."""
         return tuple(t for t in self.tree if t.dirty)
-
-
-def mapping(value: Any) -> Mapping[str, Any]:
-    """``value`` if it is a JSON object, else an empty one: for reading optional nested fields."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def report_path_for(artifact: Path) -> Path:
-    return artifact.with_name(artifact.name + SUFFIX)
 
 
 def _str(value: Any) -> str | None:
@@ -177,24 +192,25 @@ def _pair(value: Any, where: str) -> Pair | None:
     )
 
 
-def parse(data: Any, *, where: str = "build report") -> BuildReport:
-    """Turn the report's JSON into a :class:`BuildReport`; UsageError if it is not one.
+def parse(data: Any, *, where: str = "build report") -> ReportFacts:
+    """Read the report's JSON (:meth:`mlc_devops.report.BuildReport.from_json`) into its :class:`ReportFacts`;
+    UsageError if it is not one.
 
     URLs come out without credentials; ``stripped`` lists the fields that held some.
     """
-    if not isinstance(data, Mapping):
-        raise UsageError(f"{where} is not a JSON object")
-    schema = data.get("schema")
-    if schema != SCHEMA:
-        raise UsageError(f"{where} has schema {schema!r}, expected {SCHEMA!r}")
-    tool = mapping(data.get("tool"))
-    source = mapping(data.get("source"))
-    wheel = mapping(data.get("wheel"))
+    return facts(written.BuildReport.from_json(data, where=where), where=where)
+
+
+def facts(report: written.BuildReport, *, where: str = "build report") -> ReportFacts:
+    """The facts of ``report``, as :func:`parse` gives them; UsageError for a commit id or pair that is not one."""
+    tool = report.tool
+    source = report.source
+    wheel = report.wheel
     commit_time = source.get("commit_time")
     submodules: list[Submodule] = []
     stripped: list[str] = []
     source_uri = _url(source.get("uri"), "source.uri", stripped)
-    for index, entry in enumerate(data.get("submodules") or []):
+    for index, entry in enumerate(report.submodules):
         if not isinstance(entry, Mapping) or not _str(entry.get("path")):
             raise UsageError(f"{where}: submodules[{index}] has no path")
         submodules.append(
@@ -205,11 +221,11 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
                 license=_str(entry.get("license")),
             )
         )
-    base = data.get("base_image")
+    base = report.base_image
     base_image = None
     if isinstance(base, Mapping) and (base.get("ref") or base.get("digest")):
         base_image = BaseImage(_str(base.get("ref")), _str(base.get("digest")))
-    versions = mapping(data.get("tool_versions"))
+    versions = report.tool_versions
     libraries = tuple(
         (str(lib["path"]), str(lib["sha256"]))
         for lib in wheel.get("libraries") or []
@@ -217,24 +233,24 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
     )
     found = tuple(
         (str(f["kind"]), str(f["message"]))
-        for f in mapping(data.get("validation")).get("findings") or []
+        for f in report.validation.get("findings") or []
         if isinstance(f, Mapping) and f.get("kind") and f.get("message")
     )
-    tree_section = mapping(data.get("tree"))
+    tree_section = report.tree
     states = tuple(t for t in (treestate.from_json(r) for r in tree_section.get("repositories") or []) if t is not None)
-    cargo_section = mapping(data.get("cargo"))
-    return BuildReport(
-        pair=_pair(data.get("pair"), where),
+    cargo_section = report.cargo
+    return ReportFacts(
+        pair=_pair(report.pair, where),
         tree=states,
         cargo_locks=cargo.read_report_locks(cargo_section.get("locks")),
         cargo_missing=_strings(cargo_section.get("missing")),
         findings=found,
         tool_name=_str(tool.get("name")) or "mlc-devops",
         tool_version=_str(tool.get("version")),
-        layout=_str(data.get("layout")),
-        backends=_strings(data.get("backends")),
-        cuda_architectures=_strings(data.get("cuda_architectures")),
-        build_type=_str(data.get("build_type")),
+        layout=_str(report.layout),
+        backends=_strings(report.backends),
+        cuda_architectures=_strings(report.cuda_architectures),
+        build_type=_str(report.build_type),
         source=Source(
             uri=source_uri,
             commit=_commit(source.get("commit"), "source commit"),
@@ -243,18 +259,18 @@ def parse(data: Any, *, where: str = "build report") -> BuildReport:
         ),
         submodules=tuple(submodules),
         tool_versions={str(k): _str(v) for k, v in versions.items()},
-        started=_str(data.get("started")),
-        finished=_str(data.get("finished")),
+        started=_str(report.started),
+        finished=_str(report.finished),
         wheel_filename=_str(wheel.get("filename")),
         wheel_sha256=_str(wheel.get("sha256")),
         base_image=base_image,
-        invocation_id=_str(data.get("invocation_id")),
+        invocation_id=_str(report.invocation_id),
         libraries=libraries,
         stripped=tuple(stripped),
     )
 
 
-def load(path: Path) -> BuildReport:
+def load(path: Path) -> ReportFacts:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -266,7 +282,7 @@ def load(path: Path) -> BuildReport:
     return parse(data, where=f"build report {path}")
 
 
-def find(artifact: Path, explicit: Path | None) -> tuple[BuildReport | None, Path | None]:
+def find(artifact: Path, explicit: Path | None) -> tuple[ReportFacts | None, Path | None]:
     """The report named by ``--report``, else ``<artifact>.build.json`` when present, else none."""
     if explicit is not None:
         return load(explicit), explicit
@@ -276,19 +292,19 @@ def find(artifact: Path, explicit: Path | None) -> tuple[BuildReport | None, Pat
     return None, None
 
 
-def credentials_note(report: BuildReport, where: str) -> str | None:
+def credentials_note(report: ReportFacts, where: str) -> str | None:
     """The one line that says a report's URLs were recorded without their credentials; None when none had any."""
     if not report.stripped:
         return None
     return f"{where} records URLs with credentials ({', '.join(report.stripped)}); recorded them without"
 
 
-def dirty_summary(report: BuildReport) -> str:
+def dirty_summary(report: ReportFacts) -> str:
     """One line naming what was dirty: ``.: 1 modified (cpp/a.cc); 3rdparty/tvm: 2 untracked (x, y)``."""
     return "; ".join(t.summary() for t in report.dirty)
 
 
-def check_describes(report: BuildReport, filename: str, sha256: str, *, where: str) -> None:
+def check_describes(report: ReportFacts, filename: str, sha256: str, *, where: str) -> None:
     """UsageError when the report is about another wheel than the one in hand."""
     if report.wheel_sha256 and report.wheel_sha256.lower() != sha256.lower():
         raise UsageError(

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from mlc_devops import options
 from mlc_devops.errors import UsageError, ValidationFailed
 from mlc_devops.supply import _optional, cargo, tree
-from mlc_devops.supply.report import BuildReport, check_describes, parse_time
+from mlc_devops.supply.report import ReportFacts, check_describes, parse_time
 from mlc_devops.urls import strip_credentials
 from mlc_devops.wheel.reader import Dependency, WheelInfo, read_wheel
 
@@ -357,7 +357,7 @@ def _serial(*parts: str) -> uuid.UUID:
     return uuid.uuid5(SERIAL_NAMESPACE, "\n".join(parts))
 
 
-def wheel_bom(wheel: WheelInfo, report: BuildReport | None, *, timestamp: datetime, tool_version: str) -> Bom:
+def wheel_bom(wheel: WheelInfo, report: ReportFacts | None, *, timestamp: datetime, tool_version: str) -> Bom:
     """The SBOM of ``wheel``; with ``report``, also its source and submodules at their commits."""
     _optional.require_cyclonedx()
     from cyclonedx.model import HashAlgorithm, HashType, Property  # noqa: PLC0415
@@ -640,7 +640,7 @@ def validate_json(text: str, spec_version: str = DEFAULT_SPEC_VERSION) -> None:
         raise ValidationFailed(f"the SBOM does not validate against CycloneDX {spec_version}: {error}")
 
 
-def timestamp_for(report: BuildReport | None, env: Mapping[str, str], now: datetime | None = None) -> datetime:
+def timestamp_for(report: ReportFacts | None, env: Mapping[str, str], now: datetime | None = None) -> datetime:
     """``SOURCE_DATE_EPOCH`` if set, else when the build finished, else now (UTC, whole seconds)."""
     epoch = options.resolve_source_date_epoch(env)
     if epoch is not None:
@@ -654,7 +654,7 @@ def timestamp_for(report: BuildReport | None, env: Mapping[str, str], now: datet
 
 def sbom_for_wheel(
     path: Path,
-    report: BuildReport | None,
+    report: ReportFacts | None,
     env: Mapping[str, str],
     *,
     spec_version: str,

@@ -1,0 +1,139 @@
+"""Running the mlc_llm wheel's own build (root or legacy layout), its log streamed and its phases clocked."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlc_devops import options, tools, tvmbuild, workspace
+from mlc_devops import run as run_mod
+from mlc_devops.buildsteps.builddir import check_configured
+from mlc_devops.buildsteps.decisions import (
+    backend_defines,
+    choose_generator,
+    legacy_compile_command,
+    legacy_configure_command,
+    legacy_package_command,
+    root_wheel_command,
+    without_redirects,
+)
+from mlc_devops.ui import Console, PhaseClock, Progress
+
+# scikit-build-core's progress banners, and the phase each one starts.
+SKBUILD_MARKERS = {
+    "*** Configuring CMake": "configure",
+    "*** Building project with": "compile",
+    "*** Installing project into wheel": "package",
+    "*** Making wheel": "package",
+}
+
+
+def stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
+    progress = Progress(console)
+
+    def on_line(line: str) -> None:
+        progress.feed(line)
+        for watcher in extra:
+            watcher.feed(line)
+
+    return on_line
+
+
+def build_root(
+    ws: workspace.Workspace,
+    opts: options.BuildOptions,
+    env: dict[str, str],
+    wheelhouse: Path,
+    console: Console,
+    log: Any,
+    *,
+    isolation: bool,
+    defines: Mapping[str, str],
+    floor: tuple[int, ...],
+) -> None:
+    cmd = root_wheel_command(
+        sys.executable,
+        ws.root,
+        wheelhouse,
+        opts.config.build_type,
+        isolation=isolation,
+        defines={**defines, **backend_defines(opts.config)},
+        cmake_floor=floor,
+        build_dir=ws.build_dir,
+    )
+    console.say("==> prepare (pip and the isolated build environment)" if isolation else "==> prepare")
+    clock = PhaseClock(console, SKBUILD_MARKERS, "prepare")
+    try:
+        run_mod.run(
+            cmd,
+            cwd=ws.root,
+            env=without_redirects(env),
+            capture=False,
+            log=log,
+            on_line=stream(console, log, [clock]),
+            what="pip wheel (scikit-build-core)",
+        )
+    finally:
+        clock.finish()
+    check_configured(ws, opts.config, env)
+
+
+def build_legacy(
+    ws: workspace.Workspace,
+    opts: options.BuildOptions,
+    env: dict[str, str],
+    wheelhouse: Path,
+    console: Console,
+    log: Any,
+    *,
+    isolation: bool,
+    defines: Mapping[str, str],
+    floor: tuple[int, ...],
+) -> None:
+    generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
+    cmake = tools.cmake_program(floor, env)
+    if cmake != "cmake":
+        console.say(f"    cmake: {cmake} (the one on PATH is older than {workspace.version_text(floor)})")
+    run_mod.run([cmake, "--version"], env=env, capture=False, log=log, what="cmake --version")  # into the log
+    with console.phase("configure"):
+        run_mod.run(
+            [
+                *legacy_configure_command(
+                    ws.root,
+                    ws.build_dir,
+                    opts.config.build_type,
+                    generator,
+                    {**defines, **backend_defines(opts.config)},
+                    cmake,
+                ),
+                # last, so that the user's -D wins, as scikit-build-core appends it in the root layout
+                *tvmbuild.cmake_args(env),
+            ],
+            cwd=ws.root,
+            env=env,
+            capture=False,
+            log=log,
+            what="cmake configure",
+        )
+        check_configured(ws, opts.config, env)
+    with console.phase("compile"):
+        run_mod.run(
+            legacy_compile_command(ws.build_dir, opts.jobs, opts.config.build_type, cmake),
+            cwd=ws.root,
+            env=env,
+            capture=False,
+            log=log,
+            on_line=stream(console, log),
+            what="cmake --build",
+        )
+    with console.phase("package"):
+        run_mod.run(
+            legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=isolation),
+            cwd=ws.python_dir,
+            env=env,
+            capture=False,
+            log=log,
+            what="pip wheel python/",
+        )

@@ -1,0 +1,358 @@
+"""The build from start to end: config -> compile -> wheel -> repair -> validate -> report -> publish.
+
+The wheel is built as upstream builds it for the layout at hand (root:
+``pip wheel --no-deps -w dist .`` through scikit-build-core; legacy: cmake and
+a build, then ``pip wheel python/``), into a staging folder under build/. Only
+a wheel that passed validation is moved into dist/, with its report beside it,
+so a failed or interrupted build leaves nothing there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+import shutil
+import sys
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlc_devops import (
+    backends,
+    cache,
+    checks,
+    fsutil,
+    lock,
+    options,
+    platforms,
+    tools,
+    tvmbuild,
+    workspace,
+)
+from mlc_devops import run as run_mod
+from mlc_devops.buildsteps import builddir, decisions, native, publish, reporting, sourceinfo, wheelsteps
+from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError
+from mlc_devops.report import BuildReport, report_path_for
+from mlc_devops.ui import Console
+from mlc_devops.wheel import repair, validate, venv
+
+LOG_NAME = "mlc-devops-build.log"
+WHEELHOUSE = "mlc-devops-wheelhouse"
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class BuildResult:
+    wheel: Path
+    report_path: Path
+    report: BuildReport
+
+
+def build(
+    opts: options.BuildOptions,
+    env: Mapping[str, str],
+    console: Console,
+    *,
+    clean_dist: bool = False,
+    wait: bool = False,
+) -> BuildResult:
+    """Build the wheel (and with ``opts.tvm`` source, the TVM wheel first), validate, report, publish.
+
+    The questions whose answers the report needs and the build does not (the
+    programs' versions, the checkout's origin, commit and submodules) are asked
+    in threads while the build runs: they are child processes, so on a rebuild
+    they cost no wall time of their own (issue 12, goal 4).
+    """
+    pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="build-facts")
+    try:
+        return _build(opts, env, console, pool, clean_dist=clean_dist, wait=wait)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+# What the steps after the build import (validation reuse's wheel reader with packaging's requirements
+# and email's parser, the SBOM's tree and cargo readers): 0.03-0.07 s that the tool would spend after
+# pip returns, measured with cProfile on the scalable stand-in (issue 12, goal 4).
+AFTER_THE_BUILD_MODULES = ("mlc_devops.wheel.reader", "mlc_devops.supply.tree", "mlc_devops.supply.cargo")
+
+
+def _import_for_after_the_build() -> None:
+    """Import :data:`AFTER_THE_BUILD_MODULES` in a thread while the build runs (the import lock makes
+    a later import of the same module in the main thread wait for this one, never run it twice)."""
+    for name in AFTER_THE_BUILD_MODULES:
+        importlib.import_module(name)
+
+
+def _build(
+    opts: options.BuildOptions,
+    env: Mapping[str, str],
+    console: Console,
+    pool: ThreadPoolExecutor,
+    *,
+    clean_dist: bool,
+    wait: bool,
+) -> BuildResult:
+    ws = workspace.detect(opts.source, opts.layout)
+    probes = tools.VersionProbes(env, pool=pool)
+    probes.start([*reporting.REPORT_TOOLS, *(["nvcc"] if "cuda" in opts.config.backends else [])])
+    source_facts = pool.submit(sourceinfo.source_facts, ws.root, env)
+    pool.submit(_import_for_after_the_build)
+    plat = platforms.current()
+    console.say(f"source:   {ws.root}")
+    console.say(f"layout:   {ws.layout}: {workspace.LAYOUT_DESCRIPTIONS[ws.layout]}")
+    console.say(f"backends: {', '.join(sorted(opts.config.backends))}; jobs: {opts.jobs}")
+    started = utc_now()
+
+    with console.phase("preflight"):
+        results = checks.run_checks(
+            ws,
+            opts.config,
+            env,
+            build_isolation=opts.build_isolation,
+            tvm_source_dir_explicit=opts.origins.get("tvm_source_dir", options.Resolved(None, "default")).origin
+            != "default",
+            probes=probes,
+        )
+        for check in results:
+            if check.status == "warn":
+                console.warn(checks.format_check(check))
+        bad = checks.blocking(results)
+        if bad:
+            raise PrerequisiteMissing(
+                f"{bad[0].name}: {bad[0].detail}",
+                hint=bad[0].fix,
+                detail="\n".join(checks.format_check(c) for c in bad),
+            )
+        if opts.repair and plat.can_repair:
+            repair.auditwheel_program(env)  # before compiling, not after
+        cmake_check = next((c for c in results if c.name == "cmake"), None)
+        floor, floor_file = checks.cmake_floor_of(ws)
+        isolation = decisions.choose_isolation(
+            opts.build_isolation,
+            # asked only when it decides (auto): reading the installed distributions takes 0.04-0.06 s
+            backend_here=opts.build_isolation is None and workspace.requirements_met(workspace.build_requirements(ws)),
+            cmake_ok=ws.layout == "legacy" or (cmake_check is not None and cmake_check.status == "ok"),
+        )
+        console.say(f"    pip build isolation: {'on' if isolation else 'off'}")
+        tvm_plan = tvmbuild.plan(ws.root, ws.build_dir, opts, env, console) if opts.tvm.kind == "source" else None
+        if tvm_plan is not None:
+            lacking = tvmbuild.missing_backends(opts.config.backends, tvm_plan.backends)
+            if lacking:
+                console.warn(
+                    f"the TVM wheel is built for {', '.join(tvm_plan.backends)} only; it generates no code for "
+                    f"{', '.join(lacking)}, which the mlc_llm wheel is built with"
+                )
+    if any(c.name == "build cache" and c.status == "warn" for c in results):
+        with lock.workspace_lock(ws.build_dir, wait=wait, on_wait=console.say):
+            removed = builddir.start_afresh(ws.build_dir)
+        if removed:
+            console.say(f"    starting {ws.build_dir} afresh: removed {' and '.join(removed)} (compiler cache kept)")
+    dist = opts.dist_dir if opts.dist is None or opts.dist.is_absolute() else Path.cwd() / opts.dist
+    dist = dist.resolve()
+    builddir.check_dist_writable(dist)
+    build_dir = ws.build_dir
+    fsutil.ensure_dir(build_dir, "build directory")
+
+    with lock.workspace_lock(build_dir, wait=wait, on_wait=console.say), contextlib.ExitStack() as cleanup:
+        with console.phase("config"):
+            config_path = build_dir / "config.cmake"
+            fsutil.write_text_atomic(config_path, backends.render(opts.config))
+            console.say(f"    wrote {config_path}")
+            if (ws.root / "config.cmake").is_file():
+                console.warn(
+                    f"{ws.root / 'config.cmake'} is ignored: CMakeLists.txt includes build/config.cmake first, "
+                    "and mlc-devops writes that one from your options"
+                )
+        sccache_path = run_mod.which("sccache", env)
+        launcher = cache.choose(
+            opts.cache,
+            ccache=run_mod.which("ccache", env),
+            sccache=sccache_path,
+            env=env,
+            remote=opts.cache_remote,
+        )
+        wiring = cache.wire(launcher, ws.root, env, remote=opts.cache_remote, sccache=sccache_path)
+        defines = cache.launcher_defines(launcher, windows=sys.platform.startswith("win"))
+        console.say(f"    compiler cache: {cache.describe(wiring)}")
+        archs = opts.config.cuda_architectures
+        capacity = options.default_jobs(options.cpu_count(), options.memory_bytes())
+        commit_time = workspace.git_commit_time(ws.root, env)
+        build_env = decisions.build_environment(
+            env,
+            jobs=opts.jobs,
+            launcher_vars=wiring.env,
+            source_date_epoch=commit_time,
+            cuda_threads=decisions.nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
+        )
+        stats_before = cache.begin(wiring, build_env)  # sccache: this build's own server and settings
+        tool_names = (["nvcc"] if "cuda" in opts.config.backends else []) + (
+            [launcher.kind] if launcher.kind != "none" else []
+        )
+        report_tools = [
+            *reporting.REPORT_TOOLS,
+            *tool_names,
+            *(["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
+        ]
+        probes.start(report_tools)
+        tvm_prebuilt: Path | None = None
+        tvm_started = tvm_finished = started
+        cleanup.callback(cache.end, wiring, build_env)
+        wheelhouse = build_dir / WHEELHOUSE
+        shutil.rmtree(wheelhouse, ignore_errors=True)
+        wheelhouse.mkdir(parents=True)
+        log_path = build_dir / LOG_NAME
+        tvm_built: tvmbuild.Built | None = None
+        tvm_info: dict[str, Any] | None = None
+        tvm_stats: cache.Stats | None = None
+        tvm_log = 0
+        with open(log_path, "w", encoding="utf-8") as log:
+            try:
+                if tvm_plan is not None:
+                    tvm_started = utc_now()
+                    tvm_built = tvmbuild.build(tvm_plan, opts, build_env, defines, console, log)
+                    if opts.repair:
+                        tvm_built.wheel = wheelsteps.repair_wheel(
+                            tvm_built.wheel, opts, plat, build_env, console, "tvm repair"
+                        )
+                    with console.phase("tvm validate"):
+                        tvm_info = wheelsteps.validate_tvm(tvm_built.wheel, plat, build_env, opts)
+                        wheelsteps.say_validation(console, tvm_info)
+                    log.flush()
+                    tvm_log = len(log_path.read_text(encoding="utf-8", errors="replace"))
+                    tvm_stats = cache.collect(wiring, build_env)
+                    tvm_finished = utc_now()
+                elif opts.tvm.wanted:
+                    with console.phase("tvm wheel"):
+                        tvm_prebuilt = tvmbuild.fetch_prebuilt(
+                            opts.tvm,
+                            build_dir / tvmbuild.WORK_DIR / "prebuilt",
+                            build_env,
+                            exclude=ws.project_name,
+                            project=_tvm_project_name(ws, opts),
+                        )
+                        console.say(f"    {tvm_prebuilt.name}: {opts.tvm.kind} {opts.tvm.value}")
+                if ws.layout == "root":
+                    native.build_root(
+                        ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
+                    )
+                else:
+                    native.build_legacy(
+                        ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
+                    )
+            except BuildFailed as exc:
+                exc.hint = exc.hint or f"the full log is {log_path}"
+                raise
+        wheels = sorted(wheelhouse.glob("*.whl"))
+        if len(wheels) != 1:
+            raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
+        # Asked while the wheel is repaired and validated (processes of their own, which nothing after
+        # the compiles changes): the caches' counts, and the state of the checkout the wheel came from.
+        outputs = [build_dir, dist, sourceinfo.cargo_target(ws.root, build_env), *cache.local_dirs(build_env, ws.root)]
+        stats_after_asked = pool.submit(cache.collect, wiring, build_env)
+        tree_asked = pool.submit(sourceinfo.tree_states, ws.root, env, outputs)
+        tvm_wheel = tvm_built.wheel if tvm_built is not None else tvm_prebuilt if opts.tvm.wanted else None
+        wheel = wheels[0]
+        retagged = tvmbuild.retag(wheel, wheelhouse / "retagged") if ws.layout == "legacy" else None
+        if retagged is not None:
+            # mlc-llm's legacy python/setup.py declares has_ext_modules, as TVM's does, so pip tags the
+            # wheel for the CPython that built it although ctypes loads its libraries (34497eae: cp311-cp311).
+            wheel, mlc_retag = retagged
+            console.say(f"    retagged {mlc_retag['from']} -> {mlc_retag['to']}: {mlc_retag['reason']}")
+        if opts.repair:
+            wheel = wheelsteps.repair_wheel(wheel, opts, plat, build_env, console)
+        with console.phase("validate"):
+            leaked = venv.leaky_variables(build_env)
+            if leaked:
+                console.say(f"    validating without {', '.join(leaked)} (users do not have them)")
+            paired = (str(tvm_wheel),) if tvm_wheel is not None else ()
+            info = validate.validate(
+                wheel, plat, build_env, with_packages=(*opts.with_packages, *paired), find_links=opts.find_links
+            )
+            if tvm_wheel is not None:
+                info["findings"] = tvmbuild.name_pair(info["findings"], tvm_wheel.name)
+            wheelsteps.say_validation(console, info)
+        found = [*(tvm_info or {}).get("findings", []), *info["findings"]]
+        if found and opts.fail_on_findings:
+            raise FindingsFailed(
+                f"{len(found)} finding(s) and --fail-on-findings: {found[0]['message']}",
+                detail="\n".join(f["message"] for f in found[1:]),
+                hint="fix them, or build without --fail-on-findings (MLC_FAIL_ON_FINDINGS)",
+            )
+        stats_after = stats_after_asked.result()
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        facts = source_facts.result()
+        # Keyword arguments in the report's order: each section is asked in turn, as the report is written.
+        report = BuildReport(
+            layout=ws.layout,
+            backends=sorted(opts.config.backends),
+            cuda_architectures=list(archs),
+            build_type=opts.config.build_type,
+            jobs=opts.jobs,
+            build_isolation=isolation,
+            retag=retagged[1] if retagged is not None else None,
+            source={
+                "path": str(ws.root),
+                "uri": facts["uri"],
+                "commit": facts["commit"],
+                "commit_time": commit_time,
+            },
+            submodules=facts["submodules"],
+            tree=sourceinfo.tree_section(ws.root, env, console, outputs=outputs, states=tree_asked.result()),
+            cargo=sourceinfo.cargo_section(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
+            tool_versions={
+                **probes.versions(report_tools),
+                **decisions.cmake_used(log_text[tvm_log:]),
+            },
+            phases={k: v for k, v in console.timings.items() if not k.startswith(reporting.TVM_PHASE)},
+            started=started,
+            finished=utc_now(),
+            wheel=reporting.pick(info, reporting.REPORT_WHEEL_KEYS),
+            cmake_floor={"version": workspace.version_text(floor), "file": floor_file},
+            validation=reporting.pick(info, reporting.REPORT_VALIDATION_KEYS),
+            compiler_cache=cache.report(
+                wiring,
+                tvm_stats if tvm_built is not None else stats_before,
+                stats_after,
+                compile_steps=cache.count_compile_steps(log_text[tvm_log:]),
+            ),
+        )
+        published: list[tuple[Path, BuildReport | None, str]] = [(wheel, report, ws.project_name)]
+        if tvm_plan is not None and tvm_built is not None and tvm_info is not None:
+            tvm_report = reporting.tvm_report(
+                ws,
+                tvm_plan,
+                tvm_built,
+                tvm_info,
+                opts,
+                env,
+                console,
+                outputs=[build_dir, dist, *cache.local_dirs(build_env, ws.root)],
+                log_text=log_text[:tvm_log],
+                cache_section=cache.report(
+                    wiring, stats_before, tvm_stats, compile_steps=cache.count_compile_steps(log_text[:tvm_log])
+                ),
+                tool_versions=probes.versions(["cmake", "ninja", "c++", *tool_names]),
+                times=(tvm_started, tvm_finished),
+            )
+            report.pair = reporting.pair_entry(tvm_report.to_json(), "tvm", tvm_plan.source.relative)
+            tvm_report.pair = reporting.pair_entry(report.to_json(), "mlc_llm", ".")
+            published.append((tvm_built.wheel, tvm_report, tvm_plan.source.project))
+        elif tvm_wheel is not None:
+            report.pair = reporting.prebuilt_entry(tvm_wheel, opts.tvm)
+            published.append((tvm_wheel, None, tvmbuild.wheel_project(tvm_wheel.name)[0]))
+        target = publish.publish(published, dist, console, clean_dist=clean_dist)
+    return BuildResult(target, report_path_for(target), report)
+
+
+def _tvm_project_name(ws: workspace.Workspace, opts: options.BuildOptions) -> str | None:
+    """The TVM source's own project name, for ``--tvm URL`` without ``#NAME``; None without a TVM source."""
+    try:
+        return tvmbuild.read_source(ws.root, opts.config.tvm_source_dir).project
+    except UsageError:
+        return None
