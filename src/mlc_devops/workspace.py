@@ -381,6 +381,18 @@ def version_text(version: tuple[int, ...]) -> str:
 LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
 
 
+def project_dependencies(ws: Workspace) -> list[str]:
+    """The root pyproject's static ``[project].dependencies`` (PEP 621), as written; empty for the
+    legacy layout (setup.py computes them) or when the field is dynamic or absent."""
+    if ws.layout != "root" or ws.pyproject is None:
+        return []
+    project = ws.pyproject.get("project", {})
+    dependencies = project.get("dependencies")
+    if "dependencies" in (project.get("dynamic") or []) or not isinstance(dependencies, list):
+        return []
+    return [d for d in dependencies if isinstance(d, str)]
+
+
 def build_requirements(ws: Workspace) -> list[str]:
     """What pip would install into an isolated build environment for this layout."""
     if ws.layout == "root":

@@ -146,3 +146,39 @@ def test_a_provider_pip_fetches_is_fetched_again_and_only_the_same_bytes_reuse_t
     third = _build(cli, ws, dist, env, "--with", "mlc-standin-tvm-ffi")
     assert not _reused(third)
     assert "not reused: pip fetched other providers: mlc-standin-tvm-ffi 0.1.0" in _notes(third)[-1]
+
+
+def test_a_declared_provider_is_downloaded_while_building_and_its_bytes_still_decide(
+    setup: dict[str, Any], cli: Cli
+) -> None:
+    # upstream's shape: the wheel's libraries NEED libtvm_ffi.so from a declared dependency that only the
+    # index has (apache-tvm-ffi on PyPI); a folder that pip alone is told of stands for the index here
+    env = {k: v for k, v in setup["env"].items() if k != "MLC_FIND_LINKS"}
+    env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(setup["house"])})
+    ws, dist, cache = setup["ws"], setup["dist"], setup["cache"]
+    first = _build(cli, ws, dist, env)
+    assert "while building" not in first["stderr"]  # no earlier report to say what validation takes
+    (entry,) = _entries(cache)
+    assert [p["name"] for p in entry["fetched"]] == ["mlc-standin-tvm-ffi"]
+    assert "mlc-standin-tvm-ffi 0.1.0: fetched by pip download --no-deps" in _notes(first)
+
+    second = _build(cli, ws, dist, env)
+    assert "downloading mlc-standin-tvm-ffi while building: the last validation took it from pip" in second["stderr"]
+    assert "mlc-standin-tvm-ffi 0.1.0: fetched by pip download --no-deps" in _notes(second)
+    assert _notes(second)[-1].startswith("load check reused: "), _notes(second)
+    assert len(_entries(cache)) == 1
+
+    # the download made while building is compared as any other: other bytes, no reuse
+    (provider,) = setup["house"].glob("*.whl")
+    _change_provider(provider)
+    third = _build(cli, ws, dist, env)
+    assert "downloading mlc-standin-tvm-ffi while building" in third["stderr"]
+    assert not _reused(third)
+    assert "not reused: pip fetched other providers: mlc-standin-tvm-ffi 0.1.0" in _notes(third)[-1]
+    # and the validation made with a downloaded-while-building provider records it as fetched: yet other
+    # bytes are not taken for the recorded ones
+    third_entry = next(e for e in _entries(cache) if e["validated_at"] != entry["validated_at"])
+    assert [p["name"] for p in third_entry["fetched"]] == ["mlc-standin-tvm-ffi"]
+    _change_provider(provider)
+    fourth = _build(cli, ws, dist, env)
+    assert not _reused(fourth), _notes(fourth)

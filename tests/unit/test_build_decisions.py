@@ -4,6 +4,7 @@ from pathlib import Path
 
 from mlc_devops import cache
 from mlc_devops.buildsteps import decisions
+from mlc_devops.depwheels import requirement_key
 from mlc_devops.ui import Console, Progress, parse_step
 from mlc_devops.wheel import repair
 
@@ -159,3 +160,17 @@ def test_sccache_under_visual_studio_replaces_cl_through_msbuild() -> None:
     )
     assert defines["CMAKE_MSVC_DEBUG_INFORMATION_FORMAT"] == "Embedded"
     assert "CMAKE_VS_GLOBALS" not in cache.launcher_defines(cache.Launcher("ccache", "/c"), windows=True)
+
+
+def test_providers_to_download_while_building_are_the_declared_ones_the_last_validation_took() -> None:
+    dependencies = ["apache-tvm-ffi", "flashinfer-python; sys_platform == 'linux'", "torch", "not a requirement!"]
+    assert decisions.prefetch_requirements(dependencies, ["Apache_TVM_FFI"]) == ["apache-tvm-ffi"]
+    assert decisions.prefetch_requirements(dependencies, ["flashinfer_python"]) == [
+        "flashinfer-python; sys_platform == 'linux'"
+    ]
+    assert decisions.prefetch_requirements(dependencies, []) == []
+    # the pyproject's spelling and the Requires-Dist it becomes are one key
+    assert requirement_key("flashinfer-python; sys_platform == 'linux'") == requirement_key(
+        'flashinfer-python ; sys_platform == "linux"'
+    )
+    assert requirement_key("not a requirement!") is None

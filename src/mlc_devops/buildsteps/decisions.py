@@ -185,3 +185,22 @@ def cmake_used(log: str) -> dict[str, str]:
     """
     match = _SKBUILD_CMAKE.search(log) or _CMAKE_VERSION_LINE.search(log)
     return {"cmake": match.group(1)} if match else {}
+
+
+def prefetch_requirements(dependencies: Sequence[str], providers: Sequence[str]) -> list[str]:
+    """The declared ``dependencies`` (requirement strings) whose project is one of ``providers`` (the
+    providers the last validation of this project took, by name): what a build downloads while it
+    compiles, for validation to find ready. Unparsable entries are left out. Pure."""
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    wanted = {canonicalize_name(name) for name in providers}
+    out = []
+    for text in dependencies:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) in wanted:
+            out.append(text)
+    return out

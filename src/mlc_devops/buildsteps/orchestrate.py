@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ from mlc_devops import (
 from mlc_devops import run as run_mod
 from mlc_devops.buildsteps import builddir, decisions, native, publish, reporting, sourceinfo, wheelsteps
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError
+from mlc_devops.report import SUFFIX as REPORT_SUFFIX
 from mlc_devops.report import BuildReport, report_path_for
 from mlc_devops.ui import Console
 from mlc_devops.wheel import repair, validate, venv
@@ -87,6 +91,57 @@ def _import_for_after_the_build() -> None:
     a later import of the same module in the main thread wait for this one, never run it twice)."""
     for name in AFTER_THE_BUILD_MODULES:
         importlib.import_module(name)
+
+
+def previous_providers(dist: Path, project: str) -> list[str]:
+    """The providers (by name) that the newest build report in ``dist`` for ``project`` says validation
+    took from declared dependencies; empty when there is none or it cannot be read."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename  # noqa: PLC0415
+
+    reports = []
+    for path in dist.glob(f"*.whl{REPORT_SUFFIX}"):
+        try:
+            name = parse_wheel_filename(path.name[: -len(REPORT_SUFFIX)])[0]
+        except InvalidWheelFilename:
+            continue
+        if name == canonicalize_name(project):
+            reports.append(path)
+    if not reports:
+        return []
+    newest = max(reports, key=lambda p: p.stat().st_mtime_ns)
+    try:
+        providers = json.loads(newest.read_text(encoding="utf-8"))["validation"]["providers"]
+        return [str(p["name"]) for p in providers if p.get("declared")]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _prefetch_providers(
+    ws: workspace.Workspace,
+    dist: Path,
+    env: Mapping[str, str],
+    opts: options.BuildOptions,
+    pool: ThreadPoolExecutor,
+    cleanup: contextlib.ExitStack,
+) -> dict[str, Future[Path | None]]:
+    """Begin downloading, while the build compiles, the providers the last validation fetched
+    (:func:`mlc_devops.depwheels.prefetch`); the downloads' folder goes when the build ends."""
+    requirements = decisions.prefetch_requirements(
+        workspace.project_dependencies(ws), previous_providers(dist, ws.project_name)
+    )
+    if not requirements:
+        return {}
+    from mlc_devops import depwheels  # noqa: PLC0415
+
+    folder = Path(tempfile.mkdtemp(prefix="mlc-devops-prefetch-"))
+    futures = depwheels.prefetch(requirements, folder, env, pool, find_links=opts.find_links)
+
+    def remove() -> None:
+        wait_for(futures.values())  # a download still running is let finish (pip, about a second)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    cleanup.callback(remove)
+    return futures
 
 
 def _build(
@@ -191,6 +246,9 @@ def _build(
             cuda_threads=decisions.nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
         )
         stats_before = cache.begin(wiring, build_env)  # sccache: this build's own server and settings
+        prefetched = _prefetch_providers(ws, dist, build_env, opts, pool, cleanup)
+        if prefetched:
+            console.say(f"    downloading {', '.join(prefetched)} while building: the last validation took it from pip")
         tool_names = (["nvcc"] if "cuda" in opts.config.backends else []) + (
             [launcher.kind] if launcher.kind != "none" else []
         )
@@ -272,7 +330,12 @@ def _build(
                 console.say(f"    validating without {', '.join(leaked)} (users do not have them)")
             paired = (str(tvm_wheel),) if tvm_wheel is not None else ()
             info = validate.validate(
-                wheel, plat, build_env, with_packages=(*opts.with_packages, *paired), find_links=opts.find_links
+                wheel,
+                plat,
+                build_env,
+                with_packages=(*opts.with_packages, *paired),
+                find_links=opts.find_links,
+                prefetched=prefetched,
             )
             if tvm_wheel is not None:
                 info["findings"] = tvmbuild.name_pair(info["findings"], tvm_wheel.name)

@@ -8,6 +8,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -305,6 +306,7 @@ def validate(
     offline: bool = False,
     index_url: str | None = None,
     cache: options.ValidationCache | None = None,
+    prefetched: Mapping[str, Future[Path | None]] | None = None,
 ) -> dict[str, Any]:
     """Validate ``wheel`` for ``plat``: tags, NEEDED resolution, loading, findings.
 
@@ -318,6 +320,7 @@ def validate(
     (:mod:`mlc_devops.validation_cache`); where pip fetched a provider, the provider is fetched
     again and only a byte-identical one lets the load check be reused. The notes say what was
     reused, from when; ``reused`` says it for machines (:func:`validation_cache.reuse_record`), or is None.
+    ``prefetched``: providers' downloads begun earlier (:func:`mlc_devops.depwheels.prefetch`).
     """
     from mlc_devops.wheel import reader  # noqa: PLC0415 - the wheel's contents, only when validating
 
@@ -360,6 +363,7 @@ def validate(
         offline=offline,
         index_url=index_url,
         reuse=cached,
+        prefetched=prefetched,
     )
     result["reused"] = None
     if cached is not None:
@@ -380,6 +384,7 @@ def _validate(
     offline: bool,
     index_url: str | None,
     reuse: Cached | None,
+    prefetched: Mapping[str, Future[Path | None]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[vcache.ProviderFile], float]:
     """:func:`validate` without the record: the result, the load check's, the providers pip fetched, and
     the load check's seconds. ``reuse``'s load check stands in when pip fetched the same providers."""
@@ -409,6 +414,7 @@ def _validate(
                 find_links=find_links,
                 offline=offline,
                 index_url=index_url,
+                prefetched=prefetched,
             )
             resolved = resolution.resolve(libraries, facts.members, gathered.providers, allowed, policy_name)
             notes += gathered.notes
@@ -420,7 +426,7 @@ def _validate(
             fetched = [
                 vcache.ProviderFile(p.name, p.version, vcache.sha256(files[p.name]) or "")
                 for p in providers
-                if Path(work) in files[p.name].parents
+                if p.name in gathered.fetched
             ]
         unresolved = [r for r in resolved if r.kind == resolution.UNRESOLVED]
         if unresolved:
