@@ -433,6 +433,33 @@ def entry_path(folder: Path, key: str) -> Path:
     return folder / f"{key}.json"
 
 
+def last_fetched(folder: Path, project: str, *, look: int = 20) -> list[str]:
+    """The providers (names) that pip fetched for the most recently used entry of ``project``'s wheel in
+    ``folder``, among its ``look`` most recently used entries; empty when there is none.
+
+    What a build of ``project`` downloads while it compiles (:func:`mlc_devops.depwheels.prefetch`): the
+    providers its validation will most likely fetch again. Entries are read newest first (:func:`touch`
+    marks use), so this reads one entry in the usual case.
+    """
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    wanted = canonicalize_name(project)
+    try:
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)[:look]
+    except OSError:
+        return []
+    for path in entries:
+        entry = load_entry(path)
+        result = entry.get("result") if entry is not None else None
+        if not isinstance(result, dict) or canonicalize_name(str(result.get("name", ""))) != wanted:
+            continue
+        fetched = entry.get("fetched") if entry is not None else None
+        if not isinstance(fetched, list):
+            return []
+        return [str(p["name"]) for p in fetched if isinstance(p, dict) and "name" in p]
+    return []
+
+
 def load_entry(path: Path) -> dict[str, Any] | None:
     """The stored entry, or None when there is none or it cannot be read (it is then written anew)."""
     try:

@@ -272,3 +272,25 @@ def test_where_the_cache_is_and_how_to_turn_it_off(
     resolved = options.resolve_validation_cache(flag, env, platform)
     assert resolved.path == (Path(expected) if expected else None)
     assert resolved.origin == origin
+
+
+def test_last_fetched_is_the_most_recently_used_entry_of_the_project(tmp_path: Path) -> None:
+    import json
+    import os
+
+    def entry(name: str, project: str, fetched: list[str], mtime: int) -> None:
+        path = tmp_path / f"{name}.json"
+        body = {"result": {"name": project}, "fetched": [{"name": f, "version": "1", "sha256": "0"} for f in fetched]}
+        path.write_text(json.dumps(body), encoding="utf-8")
+        os.utime(path, (mtime, mtime))
+
+    assert vc.last_fetched(tmp_path, "mlc-llm") == []
+    entry("a", "mlc-llm", ["apache-tvm-ffi"], 100)
+    entry("b", "mlc_llm", [], 200)  # the newest use of mlc-llm fetched nothing
+    entry("c", "other", ["x"], 300)
+    assert vc.last_fetched(tmp_path, "MLC-LLM") == []
+    os.utime(tmp_path / "a.json", (400, 400))  # a reused: now the most recent
+    assert vc.last_fetched(tmp_path, "mlc-llm") == ["apache-tvm-ffi"]
+    (tmp_path / "d.json").write_text("not json", encoding="utf-8")
+    assert vc.last_fetched(tmp_path, "mlc-llm") == ["apache-tvm-ffi"]
+    assert vc.last_fetched(tmp_path / "absent", "mlc-llm") == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
-import json
 import shutil
 import sys
 import tempfile
@@ -36,9 +35,9 @@ from mlc_devops import (
     workspace,
 )
 from mlc_devops import run as run_mod
+from mlc_devops import validation_cache as vcache
 from mlc_devops.buildsteps import builddir, decisions, native, publish, reporting, sourceinfo, wheelsteps
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError
-from mlc_devops.report import SUFFIX as REPORT_SUFFIX
 from mlc_devops.report import BuildReport, report_path_for
 from mlc_devops.ui import Console
 from mlc_devops.wheel import repair, validate, venv
@@ -93,52 +92,32 @@ def _import_for_after_the_build() -> None:
         importlib.import_module(name)
 
 
-def previous_providers(dist: Path, project: str) -> list[str]:
-    """The providers (by name) that the newest build report in ``dist`` for ``project`` says validation
-    took from declared dependencies; empty when there is none or it cannot be read."""
-    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename  # noqa: PLC0415
-
-    reports = []
-    for path in dist.glob(f"*.whl{REPORT_SUFFIX}"):
-        try:
-            name = parse_wheel_filename(path.name[: -len(REPORT_SUFFIX)])[0]
-        except InvalidWheelFilename:
-            continue
-        if name == canonicalize_name(project):
-            reports.append(path)
-    if not reports:
-        return []
-    newest = max(reports, key=lambda p: p.stat().st_mtime_ns)
-    try:
-        providers = json.loads(newest.read_text(encoding="utf-8"))["validation"]["providers"]
-        return [str(p["name"]) for p in providers if p.get("declared")]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-
-
 def _prefetch_providers(
     ws: workspace.Workspace,
-    dist: Path,
     env: Mapping[str, str],
     opts: options.BuildOptions,
     pool: ThreadPoolExecutor,
     cleanup: contextlib.ExitStack,
 ) -> dict[str, Future[Path | None]]:
-    """Begin downloading, while the build compiles, the providers the last validation fetched
-    (:func:`mlc_devops.depwheels.prefetch`); the downloads' folder goes when the build ends."""
+    """Begin downloading, while the build compiles, the providers that pip fetched for the last validation
+    of this project (:func:`mlc_devops.validation_cache.last_fetched`, none when the validation cache is
+    off) with :func:`mlc_devops.depwheels.prefetch`; the downloads' folder goes when the build ends."""
+    folder = options.resolve_validation_cache(None, env, platforms.current().name).path
+    if folder is None or not folder.is_dir():
+        return {}
     requirements = decisions.prefetch_requirements(
-        workspace.project_dependencies(ws), previous_providers(dist, ws.project_name)
+        workspace.project_dependencies(ws), vcache.last_fetched(folder, ws.project_name)
     )
     if not requirements:
         return {}
     from mlc_devops import depwheels  # noqa: PLC0415
 
-    folder = Path(tempfile.mkdtemp(prefix="mlc-devops-prefetch-"))
-    futures = depwheels.prefetch(requirements, folder, env, pool, find_links=opts.find_links)
+    downloads = Path(tempfile.mkdtemp(prefix="mlc-devops-prefetch-"))
+    futures = depwheels.prefetch(requirements, downloads, env, pool, find_links=opts.find_links)
 
     def remove() -> None:
         wait_for(futures.values())  # a download still running is let finish (pip, about a second)
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(downloads, ignore_errors=True)
 
     cleanup.callback(remove)
     return futures
@@ -246,7 +225,7 @@ def _build(
             cuda_threads=decisions.nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
         )
         stats_before = cache.begin(wiring, build_env)  # sccache: this build's own server and settings
-        prefetched = _prefetch_providers(ws, dist, build_env, opts, pool, cleanup)
+        prefetched = _prefetch_providers(ws, build_env, opts, pool, cleanup)
         if prefetched:
             console.say(f"    downloading {', '.join(prefetched)} while building: the last validation took it from pip")
         tool_names = (["nvcc"] if "cuda" in opts.config.backends else []) + (
