@@ -11,7 +11,11 @@ never fetched for this.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -136,12 +140,75 @@ def download_command(
 
 
 def requirement_key(requirement: str) -> str | None:
-    """One spelling of a requirement (``packaging``'s), so that a pyproject entry and the Requires-Dist
-    it became compare equal; None when it does not parse. Pure."""
+    """One spelling of a requirement (``packaging``'s, the name canonical), so that a pyproject entry and
+    the Requires-Dist it became compare equal; None when it does not parse. Pure."""
     try:
-        return str(Requirement(requirement))
+        parsed = Requirement(requirement)
     except InvalidRequirement:
         return None
+    parsed.name = str(canonicalize_name(parsed.name))
+    return str(parsed)
+
+
+class Prefetch:
+    """Downloads begun early (:func:`prefetch`): ``futures`` for :func:`gather`'s ``prefetched``, and
+    :meth:`stop` for a build that ends before validation took them."""
+
+    def __init__(self) -> None:
+        self.futures: dict[str, Future[Path | None]] = {}
+        self._running: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def download(self, command: Sequence[str], folder: Path, env: Mapping[str, str]) -> Path | None:
+        """Run one ``pip download`` into ``folder``; its wheel, or None when it failed or was stopped."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if self._stopped:
+                return None
+            try:
+                proc = subprocess.Popen(
+                    list(command),
+                    env=dict(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=os.name == "posix",
+                )
+            except OSError:
+                return None
+            self._running.append(proc)
+        returncode = proc.wait()
+        wheels = sorted(folder.glob("*.whl"))
+        return wheels[0] if returncode == 0 and wheels else None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """End the downloads still running (SIGTERM to each one's process group, SIGKILL after
+        ``grace`` seconds) and wait for them, so that a failed or interrupted build does not wait on the
+        network, and their folder can go."""
+        with self._lock:
+            self._stopped = True
+            running = [proc for proc in self._running if proc.poll() is None]
+        for proc in running:
+            _signal(proc, signal.SIGTERM)
+        for proc in running:
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                _signal(proc, signal.SIGKILL)
+                proc.wait()
+        for future in self.futures.values():
+            future.cancel()
+
+
+def _signal(proc: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signum)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def prefetch(
@@ -153,34 +220,28 @@ def prefetch(
     find_links: Sequence[str] = (),
     offline: bool = False,
     index_url: str | None = None,
-) -> dict[str, Future[Path | None]]:
+    python: str = sys.executable,
+) -> Prefetch:
     """Begin ``pip download --no-deps`` of each requirement into its own folder under ``dest``, in
-    ``pool``; ``{requirement_key: future wheel path or None}`` for :func:`gather`'s ``prefetched``.
+    ``pool``; its ``futures`` are ``{requirement_key: future wheel path or None}`` for
+    :func:`gather`'s ``prefetched``.
 
     A build begins these while it compiles, for the providers its last validation needed, so that
     the download validation would run after the build (about 1 s against PyPI for upstream's
     apache-tvm-ffi, measured 2026-12-07) overlaps the build instead: the same command, run
     earlier, so the wheel is what pip gives now.
     """
-    out: dict[str, Future[Path | None]] = {}
+    out = Prefetch()
     for index, requirement in enumerate(requirements):
         key = requirement_key(requirement)
-        if key is None or key in out:
+        if key is None or key in out.futures:
             continue
         folder = dest / f"prefetch-{index}"
-        command = download_command(key, folder, find_links=find_links, offline=offline, index_url=index_url)
-        out[key] = pool.submit(_download, command, folder, env)
+        command = download_command(
+            key, folder, find_links=find_links, offline=offline, index_url=index_url, python=python
+        )
+        out.futures[key] = pool.submit(out.download, command, folder, env)
     return out
-
-
-def _download(command: Sequence[str], folder: Path, env: Mapping[str, str]) -> Path | None:
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        result = run_mod.run(command, env=env, check=False)
-    except MlcDevopsError:
-        return None
-    wheels = sorted(folder.glob("*.whl"))
-    return wheels[0] if result.returncode == 0 and wheels else None
 
 
 def gather(
@@ -219,7 +280,7 @@ def gather(
 
     def fetch(requirement: str) -> Path | None:
         early = (prefetched or {}).get(requirement_key(requirement) or "")
-        if early is not None and (path := early.result()) is not None:
+        if early is not None and not early.cancelled() and (path := early.result()) is not None:
             return path
         dest = work / f"dl-{len(out.notes)}-{len(out.files)}"
         dest.mkdir()

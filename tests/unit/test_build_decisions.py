@@ -173,4 +173,5 @@ def test_providers_to_download_while_building_are_the_declared_ones_the_last_val
     assert requirement_key("flashinfer-python; sys_platform == 'linux'") == requirement_key(
         'flashinfer-python ; sys_platform == "linux"'
     )
+    assert requirement_key("Apache_TVM.FFI>=0.1") == requirement_key("apache-tvm-ffi >= 0.1") == "apache-tvm-ffi>=0.1"
     assert requirement_key("not a requirement!") is None

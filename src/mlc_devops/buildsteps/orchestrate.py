@@ -17,7 +17,6 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,14 +112,14 @@ def _prefetch_providers(
     from mlc_devops import depwheels  # noqa: PLC0415
 
     downloads = Path(tempfile.mkdtemp(prefix="mlc-devops-prefetch-"))
-    futures = depwheels.prefetch(requirements, downloads, env, pool, find_links=opts.find_links)
+    begun = depwheels.prefetch(requirements, downloads, env, pool, find_links=opts.find_links)
 
     def remove() -> None:
-        wait_for(futures.values())  # a download still running is let finish (pip, about a second)
+        begun.stop()  # one still running when the build ends early is not waited for
         shutil.rmtree(downloads, ignore_errors=True)
 
     cleanup.callback(remove)
-    return futures
+    return begun.futures
 
 
 def _build(
