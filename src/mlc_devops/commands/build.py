@@ -7,7 +7,6 @@ import json
 from collections.abc import Mapping
 
 from mlc_devops import options
-from mlc_devops.buildsteps.orchestrate import build
 from mlc_devops.commands import _args
 from mlc_devops.ui import Console
 
@@ -97,6 +96,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     env = options.with_validation_cache(env, args.validation_cache)
     console = Console.from_env(env)
     opts = options.resolve(_args.flags(args), env)
+    # imported here, not above: `build --help` then loads the arguments alone (tests/integration/test_cache_startup.py)
+    from mlc_devops.buildsteps.orchestrate import build  # noqa: PLC0415
+
     result = build(opts, env, console, clean_dist=args.clean_dist, wait=args.wait)
     if args.json:
         print(
