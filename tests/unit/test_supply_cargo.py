@@ -196,3 +196,30 @@ def test_provenance_resolves_the_lock_and_its_crates(tmp_path: Path) -> None:
     assert len(crates) == 5
     assert crates["pkg:cargo/serde@1.0.219"]["digest"]["sha256"].startswith("5f0e2c6e")
     assert "digest" not in crates["pkg:cargo/tokenizers-c@0.1.0"]
+
+
+def test_a_checksum_that_is_no_sha256_is_left_out() -> None:
+    # cargo copies Debian's vendored .cargo-checksum.json placeholder into the lock
+    lock = (
+        "version = 4\n\n"
+        '[[package]]\nname = "aho-corasick"\nversion = "1.1.3"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        'checksum = "Could not get crate checksum"\n\n'
+        '[[package]]\nname = "memchr"\nversion = "2.7.4"\n'
+        'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        f'checksum = "{"AB" * 32}"\n'
+    )
+    crates = {c.name: c for c in cargo.parse_lock(lock)}
+    assert crates["aho-corasick"].checksum is None
+    assert crates["memchr"].checksum == "ab" * 32
+    # and a report written before this check is read the same way
+    (read,) = cargo.read_report_locks(
+        [
+            {
+                "path": "rust/Cargo.lock",
+                "sha256": "0" * 64,
+                "packages": [{"name": "aho-corasick", "version": "1.1.3", "checksum": "Could not get crate checksum"}],
+            }
+        ]
+    )
+    assert read.crates[0].checksum is None

@@ -95,11 +95,28 @@ class Lock:
         }
 
 
+SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def sha256_or_none(value: object) -> str | None:
+    """A lock's checksum when it is a SHA-256 (64 hex digits, lower-cased), else None. Pure.
+
+    A crate vendored from Debian's librust-*-dev packages carries ``"package": "Could not get crate
+    checksum"`` in its .cargo-checksum.json, and cargo copies that into Cargo.lock as the checksum
+    (25 of 75 packages in upstream's tokenizers-cpp lock when built offline from such a vendor
+    folder, measured 2026-12-07); an SBOM that gave it as a hash would be false.
+    """
+    if isinstance(value, str) and SHA256_HEX.match(value):
+        return value.lower()
+    return None
+
+
 def parse_lock(text: str, *, where: str = LOCK_NAME) -> tuple[Crate, ...]:
     """The ``[[package]]`` entries of a Cargo.lock (format versions 1 to 4), sorted by name and version.
 
     Version 1 locks keep checksums in a ``[metadata]`` table
-    (``"checksum NAME VERSION (SOURCE)" = "HEX"``); they are read too.
+    (``"checksum NAME VERSION (SOURCE)" = "HEX"``); they are read too. A checksum that is not a
+    SHA-256 is left out (:func:`sha256_or_none`).
     UsageError when the text is not TOML or a package lacks a name or version.
     """
     try:
@@ -117,8 +134,8 @@ def parse_lock(text: str, *, where: str = LOCK_NAME) -> tuple[Crate, ...]:
             raise UsageError(f"{where}: package {index + 1} has no name or version")
         name, version = str(entry["name"]), str(entry["version"])
         source = str(entry["source"]) if entry.get("source") else None
-        checksum = entry.get("checksum") or legacy.get((name, version))
-        crates.append(Crate(name, version, source, str(checksum) if checksum else None))
+        checksum = sha256_or_none(entry.get("checksum") or legacy.get((name, version)))
+        crates.append(Crate(name, version, source, checksum))
     return tuple(sorted(set(crates), key=lambda c: (c.name, c.version, c.source or "")))
 
 
@@ -216,7 +233,7 @@ def read_report_locks(value: Any) -> tuple[Lock, ...]:
                 str(p["name"]),
                 str(p["version"]),
                 str(p["source"]) if p.get("source") else None,
-                str(p["checksum"]) if p.get("checksum") else None,
+                sha256_or_none(p.get("checksum")),  # reports written before the check may hold Debian's placeholder
             )
             for p in entry.get("packages") or []
             if isinstance(p, Mapping) and p.get("name") and p.get("version")
