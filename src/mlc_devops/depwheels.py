@@ -190,25 +190,15 @@ class Prefetch:
             self._stopped = True
             running = [proc for proc in self._running if proc.poll() is None]
         for proc in running:
-            _signal(proc, signal.SIGTERM)
+            run_mod.signal_group(proc, signal.SIGTERM)
         for proc in running:
             try:
                 proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                _signal(proc, signal.SIGKILL)
+                run_mod.signal_group(proc, signal.SIGKILL)
                 proc.wait()
         for future in self.futures.values():
             future.cancel()
-
-
-def _signal(proc: subprocess.Popen[bytes], signum: int) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signum)
-        else:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def prefetch(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 from mlc_devops.errors import BuildFailed, Interrupted, MlcDevopsError, PrerequisiteMissing
 
@@ -150,6 +150,18 @@ def _stop_group(proc: subprocess.Popen[str], signum: int) -> None:
         _reap()
 
 
+def signal_group(proc: subprocess.Popen[Any], signum: int) -> None:
+    """Send ``signum`` to the process group ``proc`` leads (started with ``start_new_session``); on
+    Windows, kill it. A process already gone is no error."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signum)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _reap() -> None:
     """Collect orphans re-parented to us, so none is left a zombie."""
     while True:
@@ -225,15 +237,8 @@ def run(
         # grace period if it is still there. Waiting and reaping stay with this thread (a second
         # thread cannot poll a Popen this thread waits on: poll() answers None while wait() holds its lock).
         def _signal_group(signum: int) -> None:
-            if proc.returncode is not None:
-                return
-            try:
-                if os.name == "posix":
-                    os.killpg(proc.pid, signum)
-                else:
-                    proc.kill()
-            except (ProcessLookupError, PermissionError):
-                pass
+            if proc.returncode is None:
+                signal_group(proc, signum)
 
         def _expire() -> None:
             expired.set()
