@@ -107,7 +107,7 @@ class Bench:
     def clean(self) -> None:
         shutil.rmtree(self.ws / "build", ignore_errors=True)
 
-    def tool(self, scenario: str, *, isolation: bool | None = None) -> dict[str, Any]:
+    def tool(self, scenario: str, *, isolation: bool | None = None, build_env: str | None = None) -> dict[str, Any]:
         shutil.rmtree(self.tool_dist, ignore_errors=True)
         cmd = [
             sys.executable,
@@ -129,6 +129,8 @@ class Bench:
         cmd.append(
             "--build-isolation" if (self.isolation if isolation is None else isolation) else "--no-build-isolation"
         )
+        if build_env is not None:
+            cmd += ["--build-env", build_env]
         seconds, proc = self._timed(cmd, cwd=self.work)
         report = json.loads(proc.stdout)
         log = self.ws / "build" / LOG_NAME
@@ -249,7 +251,7 @@ def median(runs: list[dict[str, Any]], scenario: str, command: str = "mlc-devops
 
 
 # Phases of a tool run that are the tool's own work (the rest is pip, CMake and the compilers).
-OWN_PHASES = ("preflight", "config", "validate")
+OWN_PHASES = ("preflight", "config", "build env", "validate")
 
 
 def own_seconds(run: dict[str, Any]) -> float:
@@ -271,9 +273,10 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     loads = [x for r in runs for x in r.get("load_average", []) if x is not None]
     if loads:
         out["load_average"] = {"min": min(loads), "median": statistics.median(loads), "max": max(loads)}
-    if any(r["scenario"] == "noop-no-isolation" for r in runs):
-        out["noop-no-isolation_s"] = median(runs, "noop-no-isolation")
-        out["noop-no-isolation_vs_cold"] = round(out["noop-no-isolation_s"] / cold, 4)
+    for name in ("noop-no-isolation", "noop-fresh"):
+        if any(r["scenario"] == name for r in runs):
+            out[f"{name}_s"] = median(runs, name)
+            out[f"{name}_vs_cold"] = round(out[f"{name}_s"] / cold, 4)
     out["steps"] = {}
     for run in runs:
         cc = run.get("compiler_cache")
@@ -387,6 +390,11 @@ def table(result: dict[str, Any]) -> str:
             f"| no-op rebuild, `--no-build-isolation` | {s['noop-no-isolation_s']:.1f} | "
             f"{s['noop-no-isolation_vs_cold']:.1%} | {steps('noop-no-isolation')} | | |"
         )
+    if "noop-fresh_s" in s:
+        rows.append(
+            f"| no-op rebuild, `--build-env fresh` (pip's temporary environment) | {s['noop-fresh_s']:.1f} | "
+            f"{s['noop-fresh_vs_cold']:.1%} | {steps('noop-fresh')} | | |"
+        )
     rows += [
         "",
         "| side by side, alternated | `mlc-devops build` | `pip wheel --no-deps -w dist .` | overhead | target | |",
@@ -465,6 +473,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "SCCACHE_DIR": str(work / "sccache"),
             "MLC_FIND_LINKS": os.environ.get("MLC_FIND_LINKS", str(wheelhouse)),
             "MLC_VALIDATION_CACHE": str(work / "validation"),
+            "MLC_BUILD_ENV": str(work / "build-env"),  # the cold build makes the kept build environment
         }
     )
     try:
@@ -511,6 +520,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bench.tool("prime-no-isolation", isolation=False)
             for _ in range(args.reps):
                 bench.tool("noop-no-isolation", isolation=False)
+            # pip's own isolation, a new temporary environment every build, as the tool did before it kept one
+            bench.tool("prime-fresh", build_env="fresh")
+            for _ in range(args.reps):
+                bench.tool("noop-fresh", build_env="fresh")
         sccache = shutil.which("sccache", path=env["PATH"])
         result = {
             "schema": "mlc-devops/build-speed/v2",

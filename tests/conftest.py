@@ -45,6 +45,20 @@ def validation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ["MLC_VALIDATION_CACHE"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def build_env_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Isolated builds keep their build environments in a folder of this session (``MLC_BUILD_ENV``), not in
+    the user's cache directory: the session's first isolated build of a stand-in makes it, later ones reuse it."""
+    folder = tmp_path_factory.mktemp("build-env")
+    previous = os.environ.get("MLC_BUILD_ENV")
+    os.environ["MLC_BUILD_ENV"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("MLC_BUILD_ENV", None)
+    else:
+        os.environ["MLC_BUILD_ENV"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see the tool's plain output even when the suite runs in a GitHub Actions job.

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Callable
 
 from mlc_devops.errors import WorkspaceBusy
 
@@ -32,10 +33,20 @@ def _try_lock(fd: int) -> bool:
 
 
 @contextlib.contextmanager
-def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = None) -> Iterator[None]:
-    """Hold ``build_dir/.mlc-devops.lock``; refuse (or wait, with ``wait``) if another build holds it."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    path = build_dir / LOCK_NAME
+def file_lock(
+    path: Path,
+    *,
+    wait: bool = True,
+    on_wait: object = None,
+    what: str = "",
+    busy: Callable[[str], WorkspaceBusy] | None = None,
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created; its content: the holder's pid) for the ``with`` block.
+
+    Held by another process: with ``wait``, poll every 0.5 s, telling ``on_wait`` once (``waiting for ...
+    ``what``, with the holder's pid); without, raise ``busy(holder pid text)`` (default: WorkspaceBusy
+    naming ``what``).
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         announced = False
@@ -44,13 +55,11 @@ def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = Non
             with contextlib.suppress(OSError, ValueError):
                 holder = os.pread(fd, 64, 0).decode().strip() if hasattr(os, "pread") else ""
             if not wait:
-                who = f" (pid {holder})" if holder else ""
-                raise WorkspaceBusy(
-                    f"another mlc-devops build is running in {build_dir.parent}{who}",
-                    hint="wait for it to finish, or pass --wait to queue behind it",
-                )
+                if busy is not None:
+                    raise busy(holder)
+                raise WorkspaceBusy(f"{what or path} is in use by another mlc-devops (pid {holder or '?'})")
             if not announced and callable(on_wait):
-                on_wait(f"waiting for the build running in {build_dir.parent} (pid {holder or '?'})")
+                on_wait(f"waiting for {what or path} (held by pid {holder or '?'})")
                 announced = True
             time.sleep(0.5)
         os.ftruncate(fd, 0)
@@ -58,3 +67,20 @@ def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = Non
         yield
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = None) -> Iterator[None]:
+    """Hold ``build_dir/.mlc-devops.lock``; refuse (or wait, with ``wait``) if another build holds it."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    path = build_dir / LOCK_NAME
+
+    def busy(holder: str) -> WorkspaceBusy:
+        who = f" (pid {holder})" if holder else ""
+        return WorkspaceBusy(
+            f"another mlc-devops build is running in {build_dir.parent}{who}",
+            hint="wait for it to finish, or pass --wait to queue behind it",
+        )
+
+    with file_lock(path, wait=wait, on_wait=on_wait, what=f"the build running in {build_dir.parent}", busy=busy):
+        yield

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mlc_devops import backends as backends_mod
+from mlc_devops import platforms
 from mlc_devops.errors import UsageError
 from mlc_devops.urls import secret_parameter
 
@@ -30,6 +31,7 @@ LAYOUT_CHOICES = ("auto", "root", "legacy")
 VERBOSITY_CHOICES = ("quiet", "normal", "verbose")
 VERBOSITY_ENV = "MLC_VERBOSITY"
 VALIDATION_CACHE_ENV = "MLC_VALIDATION_CACHE"
+BUILD_ENV_ENV = "MLC_BUILD_ENV"
 # The container entrypoint's modes (commands/entrypoint.py); MLC_BUILD_MODE names one.
 BUILD_MODES = ("build", "test", "shell")
 
@@ -206,6 +208,17 @@ SETTINGS: dict[str, Setting] = {
             "pip build isolation: auto (off when the build backend and a new enough cmake are here), yes, no",
             flag="--build-isolation/--no-build-isolation",
             commands=("build", "doctor"),
+        ),
+        Setting(
+            "build_env",
+            BUILD_ENV_ENV,
+            lambda: "kept",
+            "where an isolated build gets its build requirements: kept (a virtual environment made once per set of "
+            "build requirements and reused, so a rebuild configures once), a folder to keep them in, or fresh "
+            "(pip's temporary environment, made anew for every build)",
+            flag="--build-env",
+            commands=("build",),
+            default_text="kept, in build-env/ of the user's cache directory",
         ),
         Setting(
             "find_links",
@@ -618,6 +631,9 @@ class BuildOptions:
     fail_on_findings: bool = False
     tvm: TvmChoice = TvmChoice()
     llvm_config: str | None = None
+    # Where an isolated build keeps its build environments (:mod:`mlc_devops.buildenv`); None: pip's own,
+    # temporary one (``--build-env fresh``, or no user cache directory).
+    build_env: Path | None = None
 
     @property
     def dist_dir(self) -> Path:
@@ -681,7 +697,27 @@ def resolve(
         fail_on_findings=_truthy(raw["fail_on_findings"].value, "fail on findings"),
         tvm=parse_tvm(raw["tvm"].value),
         llvm_config=raw["llvm_config"].value or None,
+        build_env=resolve_build_env(raw["build_env"], env, platforms.current().name),
     )
+
+
+BUILD_ENV_FRESH = ("fresh", "off", "0", "no", "false", "none")
+BUILD_ENV_KEPT = ("kept", "on", "1", "yes", "true", "auto")
+
+
+def resolve_build_env(resolved: Resolved, env: Mapping[str, str], platform_name: str) -> Path | None:
+    """``--build-env kept|fresh|DIR`` (``resolved``, from flag, ``MLC_BUILD_ENV`` or the default ``kept``) as
+    the folder an isolated build keeps its environments in: ``build-env/`` of the user's cache directory
+    (:func:`user_cache_dir`) for kept, the folder itself for a path, None for fresh (pip's temporary
+    environment) and where there is no user cache directory. Pure."""
+    value = (resolved.value or "").strip()
+    word = value.lower()
+    if word in BUILD_ENV_FRESH:
+        return None
+    if word in BUILD_ENV_KEPT or not word:
+        base = user_cache_dir(env, platform_name)
+        return base / "build-env" if base is not None else None
+    return Path(value).expanduser()
 
 
 def resolve_verbosity(flag: str | None, env: Mapping[str, str]) -> Resolved:

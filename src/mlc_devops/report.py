@@ -41,7 +41,10 @@ class BuildReport:
     "commit_time"}``; ``submodules`` ``[{"path", "url", "commit"}]``; ``tree``
     ``{"state", "repositories"}``; ``cargo`` ``{"locks", "missing"}``; ``wheel``
     ``{"filename", "sha256", "size", "libraries", "tags"}``; ``cmake_floor`` ``{"version",
-    "file"}``; ``validation`` and ``compiler_cache`` as validation and the cache report them.
+    "file"}``; ``validation`` and ``compiler_cache`` as validation and the cache report them;
+    ``build_environment`` where ``pip wheel`` ran: ``{"kind": "current", "path"}`` (this interpreter, no
+    isolation), ``{"kind": "temporary"}`` (pip's isolation), or the kept one's
+    (:meth:`mlc_devops.buildenv.Kept.report`); None in reports written before it existed.
     """
 
     layout: str | None
@@ -68,6 +71,7 @@ class BuildReport:
     tool: Mapping[str, Any] = field(default_factory=_tool)
     base_image: Any = None
     invocation_id: Any = None
+    build_environment: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The report as ``build`` writes it: its keys in the order they have always had (``build --json`` prints
@@ -82,6 +86,8 @@ class BuildReport:
             "jobs": self.jobs,
             "build_isolation": self.build_isolation,
         }
+        if self.build_environment is not None:
+            out["build_environment"] = self.build_environment
         if self.tvm is None:
             out["retag"] = self.retag
         out.update(
@@ -127,6 +133,7 @@ class BuildReport:
             build_type=data.get("build_type"),
             jobs=data.get("jobs"),
             build_isolation=data.get("build_isolation"),
+            build_environment=mapping(data.get("build_environment")) or None,
             retag=data.get("retag"),
             source=mapping(data.get("source")),
             submodules=data.get("submodules") or [],

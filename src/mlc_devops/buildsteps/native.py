@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from mlc_devops import options, tools, tvmbuild, workspace
 from mlc_devops import run as run_mod
@@ -41,6 +41,14 @@ def stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
     return on_line
 
 
+class PipEnvironment(NamedTuple):
+    """Who runs ``pip wheel``: ``python`` (the kept build environment's interpreter, or this one), and whether
+    pip makes its own isolated environment (``isolation``)."""
+
+    python: str
+    isolation: bool
+
+
 def build_root(
     ws: workspace.Workspace,
     opts: options.BuildOptions,
@@ -48,13 +56,16 @@ def build_root(
     wheelhouse: Path,
     console: Console,
     log: Any,
+    pip_environment: Callable[[], PipEnvironment],
     *,
-    isolation: bool,
     defines: Mapping[str, str],
     floor: tuple[int, ...],
 ) -> None:
+    """The root layout: ``pip wheel`` in the environment ``pip_environment()`` gives, scikit-build-core's
+    banners timed as phases."""
+    python, isolation = pip_environment()
     cmd = root_wheel_command(
-        sys.executable,
+        python,
         ws.root,
         wheelhouse,
         opts.config.build_type,
@@ -87,11 +98,13 @@ def build_legacy(
     wheelhouse: Path,
     console: Console,
     log: Any,
+    pip_environment: Callable[[], PipEnvironment],
     *,
-    isolation: bool,
     defines: Mapping[str, str],
     floor: tuple[int, ...],
 ) -> None:
+    """The legacy layout: configure and compile with CMake, then ``pip wheel python/`` in the environment
+    ``pip_environment()`` gives, asked after the compile (python/setup.py reads the compiled libraries)."""
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
     cmake = tools.cmake_program(floor, env)
     if cmake != "cmake":
@@ -128,9 +141,10 @@ def build_legacy(
             on_line=stream(console, log),
             what="cmake --build",
         )
+    python, isolation = pip_environment()
     with console.phase("package"):
         run_mod.run(
-            legacy_package_command(sys.executable, ws.python_dir, wheelhouse, isolation=isolation),
+            legacy_package_command(python, ws.python_dir, wheelhouse, isolation=isolation),
             cwd=ws.python_dir,
             env=env,
             capture=False,

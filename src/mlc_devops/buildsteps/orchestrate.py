@@ -273,14 +273,17 @@ def _build(
                             project=_tvm_project_name(ws, opts),
                         )
                         console.say(f"    {tvm_prebuilt.name}: {opts.tvm.kind} {opts.tvm.value}")
-                if ws.layout == "root":
-                    native.build_root(
-                        ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
+                environment: dict[str, Any] = {}
+
+                def pip_environment() -> native.PipEnvironment:
+                    # asked right before pip runs: the legacy layout's setup.py reads the compiled libraries
+                    python, pip_isolation, environment["report"] = _build_environment(
+                        ws, opts, build_env, console, log, isolation=isolation, floor=floor, probes=probes
                     )
-                else:
-                    native.build_legacy(
-                        ws, opts, build_env, wheelhouse, console, log, isolation=isolation, defines=defines, floor=floor
-                    )
+                    return native.PipEnvironment(python, pip_isolation)
+
+                build = native.build_root if ws.layout == "root" else native.build_legacy
+                build(ws, opts, build_env, wheelhouse, console, log, pip_environment, defines=defines, floor=floor)
             except BuildFailed as exc:
                 exc.hint = exc.hint or f"the full log is {log_path}"
                 raise
@@ -336,6 +339,7 @@ def _build(
             build_type=opts.config.build_type,
             jobs=opts.jobs,
             build_isolation=isolation,
+            build_environment=environment.get("report"),
             retag=retagged[1] if retagged is not None else None,
             source={
                 "path": str(ws.root),
@@ -389,6 +393,42 @@ def _build(
             published.append((tvm_wheel, None, tvmbuild.wheel_project(tvm_wheel.name)[0]))
         target = publish.publish(published, dist, console, clean_dist=clean_dist)
     return BuildResult(target, report_path_for(target), report)
+
+
+def _build_environment(
+    ws: workspace.Workspace,
+    opts: options.BuildOptions,
+    env: Mapping[str, str],
+    console: Console,
+    log: Any,
+    *,
+    isolation: bool,
+    floor: tuple[int, ...],
+    probes: tools.VersionProbes,
+) -> tuple[str, bool, dict[str, Any]]:
+    """The interpreter that runs ``pip wheel``, whether pip isolates the build itself, and the report's
+    ``build_environment``: this interpreter's (no isolation), pip's temporary one (``--build-env fresh``)
+    or the kept one of :mod:`mlc_devops.buildenv`, made on the first build of these requirements."""
+    if not isolation:
+        return sys.executable, False, {"kind": "current", "path": sys.prefix}
+    if opts.build_env is None:
+        return sys.executable, True, {"kind": "temporary"}
+    from mlc_devops import buildenv  # noqa: PLC0415
+
+    project = ws.root if ws.layout == "root" else ws.python_dir
+    pyproject = ws.pyproject if ws.layout == "root" else _pyproject_or_none(ws.python_dir / "pyproject.toml")
+    # scikit-build-core asks for cmake and ninja when the ones it finds fail cmake.version / ninja.version
+    settings = {"cmake.version": f">={workspace.version_text(floor)}"} if ws.layout == "root" else {}
+    found = {name: tools.describe(name, probes.raw(name)) for name in ("cmake", "ninja")}
+    spec = buildenv.spec_for(pyproject, settings=settings, found=found, env=env)
+    with console.phase("build env"):
+        kept = buildenv.ensure(spec, opts.build_env, project, env, log=log, say=console.say)
+        console.say(buildenv.describe(kept))
+    return str(kept.python), False, kept.report()
+
+
+def _pyproject_or_none(path: Path) -> dict[str, Any] | None:
+    return workspace.load_pyproject(path) if path.is_file() else None
 
 
 def _tvm_project_name(ws: workspace.Workspace, opts: options.BuildOptions) -> str | None:

@@ -42,6 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         const="1",
         help="build in pip's isolated environment, as upstream's CI does (env MLC_BUILD_ISOLATION; default auto)",
     )
+    parser.add_argument(
+        "--build-env",
+        dest="build_env",
+        metavar="kept|fresh|DIR",
+        help="where an isolated build gets its build requirements: kept (made once and reused, so a rebuild "
+        "configures once), a folder to keep them in, or fresh (pip's temporary environment, every build) "
+        "(env MLC_BUILD_ENV; default kept, in build-env/ of the user's cache directory)",
+    )
     parser.add_argument("--clean-dist", action="store_true", help="remove older wheels of this project from dist/")
     parser.add_argument(
         "--with",
