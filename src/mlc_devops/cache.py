@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,6 +348,8 @@ def launcher_defines(launcher: Launcher, *, windows: bool) -> dict[str, str]:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket  # noqa: PLC0415 - only for a build's own sccache server (0.002 s to import)
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

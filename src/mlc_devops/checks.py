@@ -284,11 +284,14 @@ def run_checks(
     build_isolation: bool | None = None,
     tvm_source_dir_explicit: bool = False,
     probes: tools.VersionProbes | None = None,
+    cmake_floor: tuple[tuple[int, ...], str] | None = None,
 ) -> list[Check]:
     """Every preflight check for a build of ``ws`` with ``config``, in order.
 
     ``probes`` answers the ``--version`` questions when given (a build shares
     one with its report, so each program is asked once); else each is asked here.
+    ``cmake_floor``: :func:`cmake_floor_of` ``ws``, when the caller has it (it reads every
+    CMakeLists.txt a configure can enter); else read here.
     """
     windows = sys.platform.startswith("win")
 
@@ -297,7 +300,7 @@ def run_checks(
 
     checks: list[Check] = [verdict_python(tuple(sys.version_info[:3]))]
 
-    floor, floor_file = cmake_floor_of(ws)
+    floor, floor_file = cmake_floor if cmake_floor is not None else cmake_floor_of(ws)
     cmake_raw = version_output("cmake")
     # With isolation (or auto, which falls back to it), pip fetches a new enough cmake itself.
     pip_can_provide = ws is not None and ws.layout == "root" and build_isolation is not False

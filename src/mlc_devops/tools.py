@@ -133,6 +133,15 @@ class VersionProbes:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+# The programs every build report names (with nvcc for CUDA builds, :func:`build_probes`).
+REPORT_TOOLS = ("cmake", "ninja", "c++", "cargo", "rustc")
+
+
+def build_probes(backends: Iterable[str]) -> list[str]:
+    """The programs a build asks the version of at its start: :data:`REPORT_TOOLS`, and nvcc for ``cuda``. Pure."""
+    return [*REPORT_TOOLS, *(["nvcc"] if "cuda" in backends else [])]
+
+
 def environment_cmake() -> str | None:
     """The cmake that PyPI's ``cmake`` package put beside this interpreter, if any."""
     from pathlib import Path  # noqa: PLC0415

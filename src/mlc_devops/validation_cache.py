@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -321,9 +322,78 @@ def sha256(path: Path) -> str | None:
     return digest_.hexdigest()
 
 
-def hash_files(paths: Iterable[str]) -> dict[str, str | None]:
-    """Each path's SHA-256 now, None where it cannot be read."""
-    return {path: sha256(Path(path)) for path in paths}
+# Where the digests of the system files are kept with the status each had when hashed (:func:`hash_files`).
+DIGESTS_NAME = "digests/system.json"  # beside the entries (*.json), not among them
+# A file whose modification or change time is this close to (or after) the moment it was hashed may have
+# changed within one timestamp tick of it, and is hashed again (git's "racily clean" entries: racy-git.txt).
+RACY_NS = 2_000_000_000
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    """What a file's status says of its content: device, inode, size, modification and change times (ns)."""
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def known_digest(memo: Mapping[str, Any], path: str, st: os.stat_result) -> str | None:
+    """The SHA-256 that ``memo`` keeps for ``path`` when its status ``st`` is the one it had when hashed and
+    it had not changed within :data:`RACY_NS` of that; else None (hash it). Pure.
+
+    ``memo``: ``{path: {"stat": stat_key, "sha256", "hashed_ns"}}``. A file rewritten in place changes its
+    change time (the kernel sets it on every write and every metadata change; a program cannot set it), a
+    file replaced changes its inode: the same status means the same content, as git's index assumes.
+    """
+    entry = memo.get(path)
+    if not isinstance(entry, Mapping) or entry.get("stat") != stat_key(st):
+        return None
+    hashed = entry.get("hashed_ns")
+    if not isinstance(hashed, int) or max(st.st_mtime_ns, st.st_ctime_ns) >= hashed - RACY_NS:
+        return None
+    found = entry.get("sha256")
+    return found if isinstance(found, str) else None
+
+
+def hash_files(paths: Iterable[str], folder: Path | None = None) -> dict[str, str | None]:
+    """Each path's SHA-256 now, None where it cannot be read.
+
+    With ``folder`` (the validation cache), a file whose status is unchanged since it was hashed
+    (:func:`known_digest`) is not read again: the load check maps the interpreter, libpython, libc and
+    the like (12 files for the stand-in), and reading them all took 0.025 s of each reuse (issue 12,
+    goal 4). The digests are kept in ``folder/digests/system.json``; a file that cannot be written
+    costs the next build a read, nothing else.
+    """
+    import time  # noqa: PLC0415
+
+    memo: dict[str, Any] = {}
+    memo_path = folder / DIGESTS_NAME if folder is not None else None
+    if memo_path is not None:
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(memo_path.read_text(encoding="utf-8"))
+            memo = loaded if isinstance(loaded, dict) else {}
+    out: dict[str, str | None] = {}
+    changed = False
+    for path in paths:
+        try:
+            st = Path(path).stat()
+        except OSError:
+            out[path] = None
+            continue
+        known = known_digest(memo, path, st)
+        if known is not None:
+            out[path] = known
+            continue
+        hashed_ns = time.time_ns()
+        out[path] = found = sha256(Path(path))
+        if found is not None and memo_path is not None:
+            memo[path] = {"stat": stat_key(st), "sha256": found, "hashed_ns": hashed_ns}
+            changed = True
+    if changed and memo_path is not None:
+        from mlc_devops import fsutil  # noqa: PLC0415
+        from mlc_devops.errors import MlcDevopsError  # noqa: PLC0415
+
+        with contextlib.suppress(OSError, MlcDevopsError):
+            memo_path.parent.mkdir(exist_ok=True)
+            fsutil.write_text_atomic(memo_path, json.dumps(memo, sort_keys=True) + "\n")
+    return out
 
 
 def code_digest() -> str:
@@ -369,7 +439,9 @@ def policy_file_sha256() -> str | None:
     return None
 
 
+@functools.cache
 def pip_version() -> str | None:
+    """The installed pip's version (importlib.metadata: 0.008 s of a reuse, so asked once a process)."""
     from importlib import metadata  # noqa: PLC0415
 
     try:

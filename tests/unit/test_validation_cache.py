@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +296,43 @@ def test_last_fetched_is_the_most_recently_used_entry_of_the_project(tmp_path: P
     (tmp_path / "d.json").write_text("not json", encoding="utf-8")
     assert vc.last_fetched(tmp_path, "mlc-llm") == ["apache-tvm-ffi"]
     assert vc.last_fetched(tmp_path / "absent", "mlc-llm") == []
+
+
+def test_a_system_file_is_hashed_again_only_when_its_status_changed(tmp_path: Path) -> None:
+    import hashlib
+    import time
+
+    lib = tmp_path / "libc.so.6"
+    lib.write_bytes(b"first")
+    old = time.time_ns() - 10 * vc.RACY_NS
+    os.utime(lib, ns=(old, old))  # the change time stays now: racy, so hashed every time for now
+    memo_dir = tmp_path / "cache"
+    memo_dir.mkdir()
+    first = vc.hash_files([str(lib)], memo_dir)
+    assert first == {str(lib): hashlib.sha256(b"first").hexdigest()}
+    memo = json.loads((memo_dir / vc.DIGESTS_NAME).read_text())
+    assert memo[str(lib)]["stat"] == vc.stat_key(lib.stat())
+    # recorded as hashed long after its last change: the status alone answers, the file is not read
+    memo[str(lib)]["hashed_ns"] = time.time_ns() + 10 * vc.RACY_NS
+    memo[str(lib)]["sha256"] = "0" * 64  # what the memo says is what comes back: proof that nothing was read
+    (memo_dir / vc.DIGESTS_NAME).write_text(json.dumps(memo))
+    assert vc.hash_files([str(lib)], memo_dir) == {str(lib): "0" * 64}
+    # rewritten in place, same size and modification time: the change time and so the status differ
+    lib.write_bytes(b"other")
+    os.utime(lib, ns=(old, old))
+    assert vc.hash_files([str(lib)], memo_dir) == {str(lib): hashlib.sha256(b"other").hexdigest()}
+    # gone: None; without a folder: always read
+    assert vc.hash_files([str(tmp_path / "gone.so")], memo_dir) == {str(tmp_path / "gone.so"): None}
+    assert vc.hash_files([str(lib)]) == {str(lib): hashlib.sha256(b"other").hexdigest()}
+
+
+def test_a_file_changed_within_the_racy_window_of_its_hashing_is_not_trusted() -> None:
+    st = os.stat_result(
+        (0o100644, 7, 1, 1, 0, 0, 5, 0, 0, 0, 100, 200, 300, 4_000_000_000, 4_000_000_000, 4_000_000_000)
+    )
+    entry = {"stat": vc.stat_key(st), "sha256": "a" * 64}
+    assert vc.known_digest({"/l": {**entry, "hashed_ns": 4_000_000_000 + vc.RACY_NS + 1}}, "/l", st) == "a" * 64
+    assert vc.known_digest({"/l": {**entry, "hashed_ns": 4_000_000_000 + vc.RACY_NS}}, "/l", st) is None
+    assert vc.known_digest({"/l": {**entry, "hashed_ns": 4_000_000_000}}, "/l", st) is None
+    assert vc.known_digest({}, "/l", st) is None
+    assert vc.known_digest({"/l": {**entry, "stat": [1, 2, 3, 4, 5]}}, "/l", st) is None

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from mlc_devops import options, tools, tvmbuild, workspace
+from mlc_devops import options, tools, workspace
 from mlc_devops import run as run_mod
 from mlc_devops.buildsteps.builddir import check_configured
 from mlc_devops.buildsteps.decisions import (
@@ -105,6 +105,8 @@ def build_legacy(
 ) -> None:
     """The legacy layout: configure and compile with CMake, then ``pip wheel python/`` in the environment
     ``pip_environment()`` gives, asked after the compile (python/setup.py reads the compiled libraries)."""
+    from mlc_devops import tvmbuild  # noqa: PLC0415 - its CMAKE_ARGS reading; the module is TVM's build
+
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
     cmake = tools.cmake_program(floor, env)
     if cmake != "cmake":

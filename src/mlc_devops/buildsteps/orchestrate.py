@@ -19,27 +19,18 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlc_devops import (
-    backends,
-    cache,
-    checks,
-    fsutil,
-    lock,
-    options,
-    platforms,
-    tools,
-    tvmbuild,
-    workspace,
-)
+from mlc_devops import backends, cache, checks, fsutil, lock, options, platforms, tools, workspace
 from mlc_devops import run as run_mod
 from mlc_devops import validation_cache as vcache
-from mlc_devops.buildsteps import builddir, decisions, native, publish, reporting, sourceinfo, wheelsteps
+from mlc_devops.buildsteps import builddir, decisions, native
 from mlc_devops.errors import BuildFailed, FindingsFailed, PrerequisiteMissing, UsageError
-from mlc_devops.report import BuildReport, report_path_for
 from mlc_devops.ui import Console
-from mlc_devops.wheel import repair, validate, venv
+
+if TYPE_CHECKING:
+    from mlc_devops import tvmbuild
+    from mlc_devops.report import BuildReport
 
 LOG_NAME = "mlc-devops-build.log"
 WHEELHOUSE = "mlc-devops-wheelhouse"
@@ -63,32 +54,52 @@ def build(
     *,
     clean_dist: bool = False,
     wait: bool = False,
+    probes: tools.VersionProbes | None = None,
 ) -> BuildResult:
     """Build the wheel (and with ``opts.tvm`` source, the TVM wheel first), validate, report, publish.
 
     The questions whose answers the report needs and the build does not (the
     programs' versions, the checkout's origin, commit and submodules) are asked
     in threads while the build runs: they are child processes, so on a rebuild
-    they cost no wall time of their own (issue 12, goal 4).
+    they cost no wall time of their own (issue 12, goal 4). ``probes``: the
+    versions' probes, begun by the caller (``build`` begins them before it
+    imports this module, so they run meanwhile) and closed by it; else begun here.
     """
     pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="build-facts")
+    probes = probes if probes is not None else tools.VersionProbes(env, pool=pool)
     try:
-        return _build(opts, env, console, pool, clean_dist=clean_dist, wait=wait)
+        return _build(opts, env, console, pool, probes, clean_dist=clean_dist, wait=wait)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
 # What the steps after the build import (validation reuse's wheel reader with packaging's requirements
-# and email's parser, the SBOM's tree and cargo readers): 0.03-0.07 s that the tool would spend after
-# pip returns, measured with cProfile on the scalable stand-in (issue 12, goal 4).
-AFTER_THE_BUILD_MODULES = ("mlc_devops.wheel.reader", "mlc_devops.supply.tree", "mlc_devops.supply.cargo")
+# and email's parser, the SBOM's tree and cargo readers, the steps themselves, TVM's pairing): 0.03-0.07 s
+# that the tool would spend after pip returns, measured with cProfile on the scalable stand-in, and 0.02 s
+# before pip starts where this module imported the steps itself (issue 12, goal 4). Imported here in a
+# function where a step runs before the build (TVM's, repair's floor).
+AFTER_THE_BUILD_MODULES = (
+    "mlc_devops.wheel.reader",
+    "mlc_devops.wheel.validate",
+    "mlc_devops.buildsteps.wheelsteps",
+    "mlc_devops.buildsteps.sourceinfo",
+    "mlc_devops.buildsteps.reporting",
+    "mlc_devops.buildsteps.publish",
+    "mlc_devops.report",
+    "mlc_devops.supply.tree",
+    "mlc_devops.supply.cargo",
+)
 
 
 def _import_for_after_the_build() -> None:
     """Import :data:`AFTER_THE_BUILD_MODULES` in a thread while the build runs (the import lock makes
-    a later import of the same module in the main thread wait for this one, never run it twice)."""
+    a later import of the same module in the main thread wait for this one, never run it twice), and ask
+    the interpreter's wheel tags and pip's version, which each process keeps."""
     for name in AFTER_THE_BUILD_MODULES:
         importlib.import_module(name)
+    # and what validation asks of this interpreter, which the build does not change (0.013 s)
+    importlib.import_module("mlc_devops.wheel.validate").supported_tags()
+    vcache.pip_version()
 
 
 def _prefetch_providers(
@@ -127,14 +138,14 @@ def _build(
     env: Mapping[str, str],
     console: Console,
     pool: ThreadPoolExecutor,
+    probes: tools.VersionProbes,
     *,
     clean_dist: bool,
     wait: bool,
 ) -> BuildResult:
     ws = workspace.detect(opts.source, opts.layout)
-    probes = tools.VersionProbes(env, pool=pool)
-    probes.start([*reporting.REPORT_TOOLS, *(["nvcc"] if "cuda" in opts.config.backends else [])])
-    source_facts = pool.submit(sourceinfo.source_facts, ws.root, env)
+    probes.start(tools.build_probes(opts.config.backends))
+    source_facts = pool.submit(_source_facts, ws.root, env)
     pool.submit(_import_for_after_the_build)
     plat = platforms.current()
     console.say(f"source:   {ws.root}")
@@ -143,6 +154,7 @@ def _build(
     started = utc_now()
 
     with console.phase("preflight"):
+        floor, floor_file = checks.cmake_floor_of(ws)
         results = checks.run_checks(
             ws,
             opts.config,
@@ -151,6 +163,7 @@ def _build(
             tvm_source_dir_explicit=opts.origins.get("tvm_source_dir", options.Resolved(None, "default")).origin
             != "default",
             probes=probes,
+            cmake_floor=(floor, floor_file),
         )
         for check in results:
             if check.status == "warn":
@@ -163,9 +176,10 @@ def _build(
                 detail="\n".join(checks.format_check(c) for c in bad),
             )
         if opts.repair and plat.can_repair:
+            from mlc_devops.wheel import repair  # noqa: PLC0415
+
             repair.auditwheel_program(env)  # before compiling, not after
         cmake_check = next((c for c in results if c.name == "cmake"), None)
-        floor, floor_file = checks.cmake_floor_of(ws)
         isolation = decisions.choose_isolation(
             opts.build_isolation,
             # asked only when it decides (auto): reading the installed distributions takes 0.04-0.06 s
@@ -173,7 +187,11 @@ def _build(
             cmake_ok=ws.layout == "legacy" or (cmake_check is not None and cmake_check.status == "ok"),
         )
         console.say(f"    pip build isolation: {'on' if isolation else 'off'}")
-        tvm_plan = tvmbuild.plan(ws.root, ws.build_dir, opts, env, console) if opts.tvm.kind == "source" else None
+        tvm_plan = None
+        if opts.tvm.kind == "source":
+            from mlc_devops import tvmbuild  # noqa: PLC0415
+
+            tvm_plan = tvmbuild.plan(ws.root, ws.build_dir, opts, env, console)
         if tvm_plan is not None:
             lacking = tvmbuild.missing_backends(opts.config.backends, tvm_plan.backends)
             if lacking:
@@ -231,7 +249,7 @@ def _build(
             [launcher.kind] if launcher.kind != "none" else []
         )
         report_tools = [
-            *reporting.REPORT_TOOLS,
+            *tools.REPORT_TOOLS,
             *tool_names,
             *(["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
         ]
@@ -250,6 +268,9 @@ def _build(
         with open(log_path, "w", encoding="utf-8") as log:
             try:
                 if tvm_plan is not None:
+                    from mlc_devops import tvmbuild  # noqa: PLC0415
+                    from mlc_devops.buildsteps import wheelsteps  # noqa: PLC0415
+
                     tvm_started = utc_now()
                     tvm_built = tvmbuild.build(tvm_plan, opts, build_env, defines, console, log)
                     if opts.repair:
@@ -264,6 +285,8 @@ def _build(
                     tvm_stats = cache.collect(wiring, build_env)
                     tvm_finished = utc_now()
                 elif opts.tvm.wanted:
+                    from mlc_devops import tvmbuild  # noqa: PLC0415
+
                     with console.phase("tvm wheel"):
                         tvm_prebuilt = tvmbuild.fetch_prebuilt(
                             opts.tvm,
@@ -287,6 +310,12 @@ def _build(
             except BuildFailed as exc:
                 exc.hint = exc.hint or f"the full log is {log_path}"
                 raise
+        # imported in a thread while the build ran (AFTER_THE_BUILD_MODULES): here they are ready
+        from mlc_devops import tvmbuild  # noqa: PLC0415
+        from mlc_devops.buildsteps import publish, reporting, sourceinfo, wheelsteps  # noqa: PLC0415
+        from mlc_devops.report import BuildReport, report_path_for  # noqa: PLC0415
+        from mlc_devops.wheel import validate, venv  # noqa: PLC0415
+
         wheels = sorted(wheelhouse.glob("*.whl"))
         if len(wheels) != 1:
             raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
@@ -395,6 +424,13 @@ def _build(
     return BuildResult(target, report_path_for(target), report)
 
 
+def _source_facts(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """:func:`sourceinfo.source_facts`, its module imported in the thread that asks."""
+    from mlc_devops.buildsteps import sourceinfo  # noqa: PLC0415
+
+    return sourceinfo.source_facts(root, env)
+
+
 def _build_environment(
     ws: workspace.Workspace,
     opts: options.BuildOptions,
@@ -433,6 +469,8 @@ def _pyproject_or_none(path: Path) -> dict[str, Any] | None:
 
 def _tvm_project_name(ws: workspace.Workspace, opts: options.BuildOptions) -> str | None:
     """The TVM source's own project name, for ``--tvm URL`` without ``#NAME``; None without a TVM source."""
+    from mlc_devops import tvmbuild  # noqa: PLC0415
+
     try:
         return tvmbuild.read_source(ws.root, opts.config.tvm_source_dir).project
     except UsageError:

@@ -15,7 +15,6 @@ from mlc_devops.ui import Console
 TVM_PHASE = "tvm "  # the TVM wheel's phases: "tvm configure", "tvm compile", ...; its report's alone
 
 # What every build report names (tools.VERSION_PROBES keys), besides nvcc and the compiler caches.
-REPORT_TOOLS = ("cmake", "ninja", "c++", "cargo", "rustc")
 
 # What both wheels' reports take from validation's result (validate.validate).
 REPORT_WHEEL_KEYS = ("filename", "sha256", "size", "libraries", "tags")

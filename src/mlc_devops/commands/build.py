@@ -104,10 +104,19 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     env = options.with_validation_cache(env, args.validation_cache)
     console = Console.from_env(env)
     opts = options.resolve(_args.flags(args), env)
-    # imported here, not above: `build --help` then loads the arguments alone (tests/integration/test_cache_startup.py)
-    from mlc_devops.buildsteps.orchestrate import build  # noqa: PLC0415
+    # The programs' versions are asked first, so that their processes run while the steps' modules load
+    # (0.04 s; issue 12, goal 4). Imported here, not above: `build --help` then loads the arguments alone
+    # (tests/integration/test_cache_startup.py).
+    from mlc_devops import tools  # noqa: PLC0415
 
-    result = build(opts, env, console, clean_dist=args.clean_dist, wait=args.wait)
+    probes = tools.VersionProbes(env)
+    probes.start(tools.build_probes(opts.config.backends))
+    try:
+        from mlc_devops.buildsteps.orchestrate import build  # noqa: PLC0415
+
+        result = build(opts, env, console, clean_dist=args.clean_dist, wait=args.wait, probes=probes)
+    finally:
+        probes.close()
     if args.json:
         print(
             json.dumps(

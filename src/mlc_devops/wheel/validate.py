@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 import tempfile
@@ -52,8 +53,10 @@ def problems(facts: reader.WheelFacts, plat: Platform, supported: Iterable[str])
     return out
 
 
-def supported_tags() -> list[str]:
-    return [str(t) for t in sys_tags()]
+@functools.cache
+def supported_tags() -> tuple[str, ...]:
+    """This interpreter's wheel tags, best first (packaging's ``sys_tags``); asked once a process (0.005 s)."""
+    return tuple(str(t) for t in sys_tags())
 
 
 # --- libraries: what they NEED, who provides it, and whether they load ------------------------------------
@@ -571,7 +574,7 @@ def _look_up(
     path = vcache.entry_path(folder, key)
     stored = vcache.load_entry(path)
     system = stored.get("system") if stored is not None else None
-    now = vcache.hash_files(system) if isinstance(system, dict) else {}
+    now = vcache.hash_files(system, folder) if isinstance(system, dict) else {}
     return Cached(path, key, inputs, stored, vcache.decide(stored, key, now))
 
 
@@ -594,7 +597,7 @@ def _remember(
         result={k: v for k, v in result.items() if k != "reused"},
         load={k: v for k, v in probe.items() if k not in ("outside", "installed")},
         fetched=fetched,
-        system=vcache.hash_files(str(p) for p in probe.get("outside", [])),
+        system=vcache.hash_files((str(p) for p in probe.get("outside", [])), cached.path.parent),
         installed=[str(d) for d in probe.get("installed", [])],
         validated_at=vcache.utc_now(),
         seconds=seconds,
