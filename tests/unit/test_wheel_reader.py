@@ -121,3 +121,19 @@ def test_metadata_missing(tmp_path: Path) -> None:
 def test_record_digest_encoding() -> None:
     digest = hashlib.sha256(b"x").hexdigest()
     assert reader.record_digest(digest) == "LXEWQrcmsEQBYnyp-6wy9chTD7GQPMTbAiWHF5IaSIE"
+
+
+def test_one_pass_reads_what_the_two_readers_read(tmp_path: Path) -> None:
+    import _ctypes  # a real ELF shared object of this interpreter
+
+    real = Path(_ctypes.__file__).read_bytes()
+    wheel = make_wheel(
+        tmp_path,
+        libraries={"mlc_llm/lib/libmlc_llm.so": real, "mlc_llm/libmlc_llm.so": real, "mlc_llm/lib/libother.so": real},
+    )
+    members = ["mlc_llm/libmlc_llm.so", "mlc_llm/lib/libmlc_llm.so"]
+    info, libraries = reader.read_wheel_and_libraries(wheel, members)
+    assert info == reader.read_wheel(wheel)
+    assert libraries == reader.elf_libraries(wheel, members)
+    assert [lib.path for lib in libraries] == members  # in the order asked, and only those
+    assert libraries[0].needed, "a real library NEEDs libc at least"

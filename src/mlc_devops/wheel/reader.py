@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
@@ -231,6 +231,31 @@ def _header(message: Message, name: str) -> str | None:
 
 def read_wheel(path: Path) -> WheelInfo:
     """Inspect the wheel at ``path``: UsageError if no wheel, ValidationFailed if inconsistent."""
+    return _read_wheel(path, None)
+
+
+def read_wheel_and_libraries(path: Path, members: Iterable[str]) -> tuple[WheelInfo, list[resolution.Library]]:
+    """:func:`read_wheel` and :func:`elf_libraries` of ``members`` in one pass: each library is decompressed
+    once for its digest and its dynamic section (upstream's 24 MB wheel: 0.32 s instead of 0.64 s, measured
+    2026-12-07 on mlc-llm 79d603f0)."""
+    members = list(members)
+    wanted = set(members)
+    found: dict[str, resolution.Library | None] = {}
+
+    def on_library(member: str, data: bytes) -> None:
+        if member in wanted:
+            found[member] = _elf_library(path, member, data)
+
+    info = _read_wheel(path, on_library)
+    rest = [m for m in members if m not in found]  # a member read_wheel does not take for a native library
+    if rest:
+        with zipfile.ZipFile(path) as archive:
+            for member in rest:
+                found[member] = _elf_library(path, member, archive.read(member))
+    return info, [lib for lib in (found[m] for m in members) if lib is not None]
+
+
+def _read_wheel(path: Path, on_library: Callable[[str, bytes], None] | None) -> WheelInfo:
     if not path.is_file():
         raise UsageError(f"no wheel at {path}", hint="give the path of a .whl file")
     name, version, build_tag, tags = parse_filename(path.name)
@@ -268,7 +293,12 @@ def read_wheel(path: Path) -> WheelInfo:
         for info in archive.infolist():
             if info.is_dir() or not is_native(info.filename):
                 continue
-            hexdigest = _member_digest(archive, info)
+            if on_library is None:
+                hexdigest = _member_digest(archive, info)
+            else:
+                data = archive.read(info)
+                hexdigest = hashlib.sha256(data).hexdigest()
+                on_library(info.filename, data)
             libraries.append(NativeLibrary(info.filename, hexdigest, info.file_size))
             recorded = record.get(info.filename)
             if recorded is not None and recorded[0] == "sha256" and recorded[1] != record_digest(hexdigest):
@@ -347,18 +377,20 @@ def elf_libraries(wheel: Path, members: Iterable[str]) -> list[resolution.Librar
     out = []
     with zipfile.ZipFile(wheel) as archive:
         for member in members:
-            data = archive.read(member)
-            try:
-                info = elf.read_dynamic(data)
-            except ValueError as exc:
-                raise ValidationFailed(f"{member} in {wheel.name} is {exc}") from None
-            if info is not None:
-                out.append(
-                    resolution.Library(
-                        member, info.soname, info.needed, info.search_path, elf.glibc_floor(info.version_needs)
-                    )
-                )
+            library = _elf_library(wheel, member, archive.read(member))
+            if library is not None:
+                out.append(library)
     return out
+
+
+def _elf_library(wheel: Path, member: str, data: bytes) -> resolution.Library | None:
+    try:
+        info = elf.read_dynamic(data)
+    except ValueError as exc:
+        raise ValidationFailed(f"{member} in {wheel.name} is {exc}") from None
+    if info is None:
+        return None
+    return resolution.Library(member, info.soname, info.needed, info.search_path, elf.glibc_floor(info.version_needs))
 
 
 def python_sources(wheel: Path, package: str) -> dict[str, str]:

@@ -394,10 +394,9 @@ def _validate(
     from mlc_devops import depwheels  # noqa: PLC0415 - pip and wheel reading, only when validating
     from mlc_devops.wheel import reader  # noqa: PLC0415
 
-    info = reader.read_wheel(wheel)
-    package = reader.package_name(facts.members, info.name)
     natives = native_members(facts, plat)
-    libraries = reader.elf_libraries(wheel, natives)
+    info, libraries = reader.read_wheel_and_libraries(wheel, natives)
+    package = reader.package_name(facts.members, info.name)
     digests = {lib.path: lib.sha256 for lib in info.libraries}
     policy_name, allowed = _policy(info.platform_tags)
     notes: list[str] = []
