@@ -66,7 +66,7 @@ class Spec:
     ``settings``: the config settings the backend's ``get_requires_for_build_wheel`` is asked with
     (scikit-build-core adds ``cmake`` and ``ninja`` to its answer when the ones it finds are older than
     ``cmake.version``/``ninja.version``: scikit_build_core/build/__init__.py); ``interpreter`` and
-    ``python``: the interpreter that makes the environment (path and ``sys.version``); ``found``: the
+    ``python``: the interpreter that makes the environment (its resolved path and ``sys.version``); ``found``: the
     programs the backend would find on PATH, with their versions (``{"cmake": "3.25.1", "ninja": None}``);
     ``pip``: a digest of the ``PIP_*`` variables (index, find-links, constraints).
     """
@@ -123,7 +123,9 @@ def spec_for(
         backend=backend if isinstance(backend, str) and backend else DEFAULT_BACKEND,
         backend_path=tuple(backend_path) if isinstance(backend_path, list) else (),
         settings=dict(settings),
-        interpreter=interpreter if interpreter is not None else sys.executable,
+        # resolved: a virtual environment's python and python3 are one interpreter, and venv makes the
+        # environment from the interpreter underneath, whichever environment asks
+        interpreter=interpreter if interpreter is not None else os.path.realpath(sys.executable),
         python=python if python is not None else sys.version,
         found=dict(found),
         pip=pip_digest(env),
