@@ -30,6 +30,23 @@ SKBUILD_MARKERS = {
 }
 
 
+# scikit-build-core's banners that say the compiles are over.
+PACKAGING_MARKERS = ("*** Installing project into wheel", "*** Making wheel")
+
+
+class OnMarker:
+    """Calls ``callback`` once, at the first line that holds one of ``markers``."""
+
+    def __init__(self, markers: Sequence[str], callback: Callable[[], None]) -> None:
+        self.markers = markers
+        self.callback: Callable[[], None] | None = callback
+
+    def feed(self, line: str) -> None:
+        if self.callback is not None and any(m in line for m in self.markers):
+            callback, self.callback = self.callback, None
+            callback()
+
+
 def stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
     progress = Progress(console)
 
@@ -60,9 +77,10 @@ def build_root(
     *,
     defines: Mapping[str, str],
     floor: tuple[int, ...],
+    compiled: Callable[[], None] | None = None,
 ) -> None:
     """The root layout: ``pip wheel`` in the environment ``pip_environment()`` gives, scikit-build-core's
-    banners timed as phases."""
+    banners timed as phases; ``compiled()`` is called once when packaging begins (the compiles are over)."""
     python, isolation = pip_environment()
     cmd = root_wheel_command(
         python,
@@ -83,7 +101,7 @@ def build_root(
             env=without_redirects(env),
             capture=False,
             log=log,
-            on_line=stream(console, log, [clock]),
+            on_line=stream(console, log, [clock, *([OnMarker(PACKAGING_MARKERS, compiled)] if compiled else [])]),
             what="pip wheel (scikit-build-core)",
         )
     finally:
@@ -102,9 +120,11 @@ def build_legacy(
     *,
     defines: Mapping[str, str],
     floor: tuple[int, ...],
+    compiled: Callable[[], None] | None = None,
 ) -> None:
     """The legacy layout: configure and compile with CMake, then ``pip wheel python/`` in the environment
-    ``pip_environment()`` gives, asked after the compile (python/setup.py reads the compiled libraries)."""
+    ``pip_environment()`` gives, asked after the compile (python/setup.py reads the compiled libraries);
+    ``compiled()`` is called once the compile is over."""
     from mlc_devops import tvmbuild  # noqa: PLC0415 - its CMAKE_ARGS reading; the module is TVM's build
 
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
@@ -143,6 +163,8 @@ def build_legacy(
             on_line=stream(console, log),
             what="cmake --build",
         )
+    if compiled is not None:
+        compiled()
     python, isolation = pip_environment()
     with console.phase("package"):
         run_mod.run(

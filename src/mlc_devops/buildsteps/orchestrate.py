@@ -305,8 +305,28 @@ def _build(
                     )
                     return native.PipEnvironment(python, pip_isolation)
 
+                asked: dict[str, Future[Any]] = {}
+
+                def compiled() -> None:
+                    # The compiles are done; packaging writes into build/ only. The caches' counts and the
+                    # checkout's state are asked now, beside the packaging, not after it (upstream's git
+                    # status over 18 submodules: 0.2-0.3 s; its packaging: 3.6 s).
+                    asked["stats"] = pool.submit(cache.collect, wiring, build_env)
+                    asked["tree"] = pool.submit(_tree_states, ws.root, env, _outputs(ws, build_dir, dist, build_env))
+
                 build = native.build_root if ws.layout == "root" else native.build_legacy
-                build(ws, opts, build_env, wheelhouse, console, log, pip_environment, defines=defines, floor=floor)
+                build(
+                    ws,
+                    opts,
+                    build_env,
+                    wheelhouse,
+                    console,
+                    log,
+                    pip_environment,
+                    defines=defines,
+                    floor=floor,
+                    compiled=compiled,
+                )
             except BuildFailed as exc:
                 exc.hint = exc.hint or f"the full log is {log_path}"
                 raise
@@ -319,11 +339,11 @@ def _build(
         wheels = sorted(wheelhouse.glob("*.whl"))
         if len(wheels) != 1:
             raise BuildFailed(f"expected one wheel from the build, found {len(wheels)}", hint=f"see {log_path}")
-        # Asked while the wheel is repaired and validated (processes of their own, which nothing after
-        # the compiles changes): the caches' counts, and the state of the checkout the wheel came from.
-        outputs = [build_dir, dist, sourceinfo.cargo_target(ws.root, build_env), *cache.local_dirs(build_env, ws.root)]
-        stats_after_asked = pool.submit(cache.collect, wiring, build_env)
-        tree_asked = pool.submit(sourceinfo.tree_states, ws.root, env, outputs)
+        # Asked when the compiles ended (compiled(), above), else now: the caches' counts, and the state
+        # of the checkout the wheel came from.
+        outputs = _outputs(ws, build_dir, dist, build_env)
+        stats_after_asked = asked.get("stats") or pool.submit(cache.collect, wiring, build_env)
+        tree_asked = asked.get("tree") or pool.submit(_tree_states, ws.root, env, outputs)
         tvm_wheel = tvm_built.wheel if tvm_built is not None else tvm_prebuilt if opts.tvm.wanted else None
         wheel = wheels[0]
         retagged = tvmbuild.retag(wheel, wheelhouse / "retagged") if ws.layout == "legacy" else None
@@ -422,6 +442,20 @@ def _build(
             published.append((tvm_wheel, None, tvmbuild.wheel_project(tvm_wheel.name)[0]))
         target = publish.publish(published, dist, console, clean_dist=clean_dist)
     return BuildResult(target, report_path_for(target), report)
+
+
+def _outputs(ws: workspace.Workspace, build_dir: Path, dist: Path, build_env: Mapping[str, str]) -> list[Path]:
+    """What the build writes in the checkout, left out of its state: build/, dist/, cargo's target, the caches."""
+    from mlc_devops.buildsteps import sourceinfo  # noqa: PLC0415
+
+    return [build_dir, dist, sourceinfo.cargo_target(ws.root, build_env), *cache.local_dirs(build_env, ws.root)]
+
+
+def _tree_states(root: Path, env: Mapping[str, str], outputs: list[Path]) -> Any:
+    """:func:`sourceinfo.tree_states`, its module imported in the thread that asks."""
+    from mlc_devops.buildsteps import sourceinfo  # noqa: PLC0415
+
+    return sourceinfo.tree_states(root, env, outputs)
 
 
 def _source_facts(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
