@@ -14,8 +14,10 @@ from standin import Cli, make_git_workspace
 pytestmark = pytest.mark.integration
 
 
-def _build(cli: Cli, ws: Path, dist: Path, env: dict[str, str], *extra: str) -> dict[str, Any]:
-    proc = cli("build", "--source", str(ws), "--dist", str(dist), "--build-isolation", "--json", *extra, env=env)
+def _build(cli: Cli, ws: Path, dist: Path, env: dict[str, str], *extra: str, cwd: Path | None = None) -> dict[str, Any]:
+    proc = cli(
+        "build", "--source", str(ws), "--dist", str(dist), "--build-isolation", "--json", *extra, env=env, cwd=cwd
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report: dict[str, Any] = json.loads(proc.stdout)
     jsonshapes.check_text(Path(report["report"]).read_text())
@@ -31,7 +33,8 @@ def test_the_kept_environment_is_made_once_and_a_rebuild_configures_nothing(tmp_
     ws = make_git_workspace(tmp_path)
     envs = tmp_path / "envs"
     env = {**os.environ, "MLC_BUILD_ENV": str(envs)}
-    first = _build(cli, ws, tmp_path / "dist", env)
+    # the flag wins over the variable; a relative folder is the caller's, not the checkout's
+    first = _build(cli, ws, tmp_path / "dist", {**env, "MLC_BUILD_ENV": "fresh"}, "--build-env", "envs", cwd=tmp_path)
     made = first["build_environment"]
     assert made["kind"] == "kept" and made["created"] is True
     assert Path(made["path"]) == envs / made["key"]

@@ -492,7 +492,8 @@ def _build_environment(
     found = {name: tools.describe(name, probes.raw(name)) for name in ("cmake", "ninja")}
     spec = buildenv.spec_for(pyproject, settings=settings, found=found, env=env)
     with console.phase("build env"):
-        kept = buildenv.ensure(spec, opts.build_env, project, env, log=log, say=console.say)
+        parent = opts.build_env if opts.build_env.is_absolute() else Path.cwd() / opts.build_env  # pip runs elsewhere
+        kept = buildenv.ensure(spec, parent, project, env, log=log, say=console.say)
         console.say(buildenv.describe(kept))
     return str(kept.python), False, kept.report()
 
