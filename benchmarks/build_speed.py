@@ -8,7 +8,8 @@ On a fresh copy of the stand-in with N generated translation units and a
 generated Rust workspace (benchmarks/scalable_standin.py; cargo's target dir in
 build/ as upstream's tokenizers-cpp), with empty compiler caches of its own
 (ccache for C and C++, sccache for rustc, the tool's default when both are
-installed) and an empty validation cache of its own (``MLC_VALIDATION_CACHE``);
+installed), an empty validation cache of its own (``MLC_VALIDATION_CACHE``) and no kept build
+environment yet (``MLC_BUILD_ENV``: the cold build makes it);
 the generated tree is committed to a git repository of its own, as a checkout is,
 so the tool stamps the wheel with the commit's time and an unchanged tree builds
 a byte-identical wheel:
@@ -23,6 +24,11 @@ a byte-identical wheel:
    dir, the commit's SOURCE_DATE_EPOCH), and both build isolated (or, with --no-build-isolation, both
    not: the tool is told either way, since its default, auto, turns isolation off where the build
    backend is installed), so the ratio is what the tool adds: preflight, config, validation, report.
+   Isolated, the tool builds in its kept build environment and plain pip in a temporary one of its own
+   (pip's default), so the tool is faster by what pip's isolation costs; --no-build-isolation compares
+   the two with nothing but the tool's own work between them.
+6. no-op variants: without isolation, and with ``--build-env fresh`` (pip's temporary environment, as the
+   tool built before it kept one: scikit-build-core then configures afresh every build).
 
 Targets (issue 12): warm <= 10% of cold, no-op <= 3% of cold, tool overhead <= 2%. The Rust share
 of a build is cargo's own "Finished ... in S s" over the build's wall time (from the build log);
