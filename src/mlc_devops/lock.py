@@ -84,3 +84,49 @@ def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = Non
 
     with file_lock(path, wait=wait, on_wait=on_wait, what=f"the build running in {build_dir.parent}", busy=busy):
         yield
+
+
+def hold(path: Path, *, on_wait: object = None, what: str = "") -> int:
+    """An exclusive lock on ``path`` (created), waited for (``on_wait`` told once), held until
+    :func:`release`; :func:`share` turns it into a shared one. Returns the descriptor."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        announced = False
+        while not _try_lock(fd):
+            if not announced and callable(on_wait):
+                on_wait(f"waiting for {what or path}")
+                announced = True
+            time.sleep(0.5)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def try_hold(path: Path) -> int | None:
+    """An exclusive lock on ``path`` if nobody holds one, shared or not; else None."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if _try_lock(fd):
+        return fd
+    os.close(fd)
+    return None
+
+
+def share(fd: int) -> int | None:
+    """Turn :func:`hold`'s exclusive lock into a shared one (flock(2) converts it in place): the holder goes
+    on using what it made under the lock, beside other holders, and nobody may lock it exclusively (to
+    delete it) meanwhile. Windows' ``msvcrt`` has no shared locks: there the lock is given up, and None
+    returned."""
+    if os.name == "nt":  # pragma: no cover - Windows only
+        os.close(fd)
+        return None
+    import fcntl  # noqa: PLC0415
+
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def release(fd: int | None) -> None:
+    """Give up a lock of :func:`hold` or :func:`share`."""
+    if fd is not None:
+        os.close(fd)

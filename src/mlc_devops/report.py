@@ -44,7 +44,9 @@ class BuildReport:
     "file"}``; ``validation`` and ``compiler_cache`` as validation and the cache report them;
     ``build_environment`` where ``pip wheel`` ran: ``{"kind": "current", "path"}`` (this interpreter, no
     isolation), ``{"kind": "temporary"}`` (pip's isolation), or the kept one's
-    (:meth:`mlc_devops.buildenv.Kept.report`); None in reports written before it existed.
+    (:meth:`mlc_devops.buildenv.Kept.report`; ``build_isolation`` is true with it: isolated from the tool's
+    environment, pip itself run there with ``--no-build-isolation``); None in reports written before it
+    existed and in the TVM wheel's.
     """
 
     layout: str | None

@@ -144,7 +144,7 @@ def test_root_command_passes_the_build_dir_and_redirects_are_dropped() -> None:
     cmd = decisions.root_wheel_command(
         "py", Path("/ws"), Path("/ws/build/wh"), "Release", isolation=True, build_dir=Path("/ws/build")
     )
-    assert cmd[cmd.index("build-dir=/ws/build") - 1] == "-C"
+    assert cmd[cmd.index("build-dir=/ws/build") - 1] == "--config-settings"
     assert decisions.without_redirects({"SKBUILD_BUILD_DIR": "/x", "PATH": "/bin"}) == {"PATH": "/bin"}
     assert decisions.backend_defines(make_config(["opencl"]))["USE_OPENCL"] == "ON"
 

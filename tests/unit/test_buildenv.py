@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def test_without_a_build_system_the_spec_is_pips_fallback(pyproject: dict[str, A
 def test_the_key_is_stable_and_sixteen_hex_digits() -> None:
     key = _spec().key()
     assert key == _spec().key()
-    assert len(key) == 16 and int(key, 16) >= 0
+    assert re.fullmatch("[0-9a-f]{16}", key)
     # dictionary order does not matter
     assert _spec(found={"ninja": "1.11.1", "cmake": "3.25.1"}).key() == key
 
@@ -52,7 +53,12 @@ def test_the_key_is_stable_and_sixteen_hex_digits() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"pyproject": {"build-system": {"requires": ["scikit-build-core>=0.11"]}}},
+        {"pyproject": {"build-system": {**SKBUILD["build-system"], "requires": ["scikit-build-core>=0.11"]}}},
+        {"pyproject": {"build-system": {**SKBUILD["build-system"], "backend-path": ["_build"]}}},
+        {"pyproject": {"build-system": {**SKBUILD["build-system"], "build-backend": "other.backend"}}},
+        {"pyproject": {**SKBUILD, "tool": {"scikit-build": {"ninja": {"version": ">=1.11"}}}}},
+        {"env": {"PATH": "/usr/bin", "SKBUILD_CMAKE_VERSION": ">=3.30"}},
+        {"pip_config": {"/etc/pip.conf": "a" * 64}},
         {"settings": {"cmake.version": ">=3.26"}},
         {"found": {"cmake": "3.31.0", "ninja": "1.11.1"}},
         {"found": {"cmake": "3.25.1", "ninja": None}},
@@ -69,6 +75,8 @@ def test_every_input_changes_the_key(change: dict[str, Any]) -> None:
 
 def test_variables_other_than_pips_leave_the_key_alone() -> None:
     assert _spec(env={"PATH": "/other", "HOME": "/root", "CCACHE_DIR": "/c"}).key() == _spec().key()
+    # another table of [tool] is not the backend's
+    assert _spec({**SKBUILD, "tool": {"ruff": {"line-length": 99}}}).key() == _spec().key()
 
 
 def test_pips_settings_are_kept_as_a_digest_not_their_text() -> None:
@@ -125,3 +133,61 @@ def test_prune_keeps_the_most_recently_used_and_leaves_incomplete_ones(tmp_path:
     assert removed == [old]
     assert not old.exists()
     assert all(p.is_dir() for p in kept) and making.is_dir()
+
+
+def test_unmet_requirements_are_named() -> None:
+    packages = {"scikit_build_core": "1.1.2", "cmake": "3.25.1"}
+    assert buildenv.unmet(["scikit-build-core>=0.10.0", "cmake>=3.24"], packages) == []
+    assert buildenv.unmet(["cmake>=3.26", "ninja", "pathspec; python_version < '3'"], packages) == [
+        "cmake>=3.26",
+        "ninja",
+    ]
+    assert buildenv.unmet(["not a requirement !"], packages) == ["not a requirement !"]
+
+
+def test_prune_leaves_an_environment_a_build_holds_and_every_lock_file(tmp_path: Path) -> None:
+    from mlc_devops import lock
+
+    old = _complete(tmp_path, "a" * 16, 1_000)
+    older = _complete(tmp_path, "b" * 16, 500)
+    newest = _complete(tmp_path, "c" * 16, 3_000)
+    held = lock.share(lock.hold(tmp_path / f"{old.name}.lock"))  # a build is using it
+    try:
+        removed = buildenv.prune(tmp_path, keep=1)
+    finally:
+        lock.release(held)
+    assert removed == [older]
+    assert old.is_dir() and newest.is_dir() and not older.exists()
+    assert (tmp_path / f"{older.name}.lock").exists(), "a lock file is never removed"
+    assert buildenv.prune(tmp_path, keep=1) == [old]  # released: it goes
+
+
+def test_an_environment_that_lost_what_its_marker_lists_is_not_reused(tmp_path: Path) -> None:
+    import sys
+
+    env = tmp_path / ("d" * 16)
+    python = env / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+    site = buildenv.site_packages(env)
+    (site / "scikit_build_core-1.1.2.dist-info").mkdir(parents=True)
+    (env / buildenv.MARKER).write_text(
+        json.dumps({"format": buildenv.FORMAT, "packages": {"scikit_build_core": "1.1.2"}, "requires": []})
+    )
+    kept = buildenv._reuse(env, "d" * 16)
+    assert kept is not None and kept.created is False
+    (site / "scikit_build_core-1.1.2.dist-info").rmdir()  # a removal that stopped half-way
+    assert buildenv._reuse(env, "d" * 16) is None
+
+
+def test_pip_runs_in_the_kept_environment_as_in_pips_own() -> None:
+    from mlc_devops.buildsteps import native
+
+    env = {"PATH": "/usr/bin", "PYTHONPATH": "/elsewhere", "SKBUILD_BUILD_DIR": "/x", "HOME": "/h"}
+    kept = native.pip_env(env, native.PipEnvironment("/e/bin/python", False, Path("/e/bin")))
+    assert kept == {"PATH": "/e/bin" + os.pathsep + "/usr/bin", "PYTHONNOUSERSITE": "1", "HOME": "/h"}
+    assert native.pip_env(env, native.PipEnvironment("/usr/bin/python3", True)) == {
+        "PATH": "/usr/bin",
+        "PYTHONPATH": "/elsewhere",
+        "HOME": "/h",
+    }

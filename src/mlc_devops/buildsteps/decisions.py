@@ -8,6 +8,8 @@ from pathlib import Path
 
 from mlc_devops import backends, checks, options, workspace
 
+CONFIG_SETTINGS = "--config-settings"
+
 
 def root_wheel_command(
     python: str,
@@ -21,6 +23,9 @@ def root_wheel_command(
     build_dir: Path | None = None,
 ) -> list[str]:
     """``pip wheel`` at the root, as upstream's CI runs it, plus the tool's settings.
+
+    The settings go as ``--config-settings`` (pip 22.1), not ``-C`` (pip 23.1): the kept build
+    environment's pip comes from the interpreter's ensurepip, 23.0.1 on Debian 12's Python 3.11.
 
     ``build_dir`` becomes scikit-build-core's ``build-dir``, so that CMake configures
     where the tool wrote config.cmake whatever the project or the environment says
@@ -41,17 +46,17 @@ def root_wheel_command(
         str(wheelhouse),
         "-v",
         # CMake 4 from PyPI refuses submodules that ask for a minimum below 3.5 (msgpack in tokenizers-cpp).
-        "-C",
+        CONFIG_SETTINGS,
         "cmake.define.CMAKE_POLICY_VERSION_MINIMUM=3.5",
-        "-C",
+        CONFIG_SETTINGS,
         f"cmake.build-type={build_type}",
     ]
     if cmake_floor is not None:
-        cmd += ["-C", f"cmake.version=>={workspace.version_text(cmake_floor)}"]
+        cmd += [CONFIG_SETTINGS, f"cmake.version=>={workspace.version_text(cmake_floor)}"]
     if build_dir is not None:
-        cmd += ["-C", f"build-dir={build_dir}"]
+        cmd += [CONFIG_SETTINGS, f"build-dir={build_dir}"]
     for key, value in sorted((defines or {}).items()):
-        cmd += ["-C", f"cmake.define.{key}={value}"]
+        cmd += [CONFIG_SETTINGS, f"cmake.define.{key}={value}"]
     if not isolation:
         cmd.append("--no-build-isolation")
     cmd.append(str(source))

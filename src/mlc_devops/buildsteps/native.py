@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -59,11 +60,24 @@ def stream(console: Console, log: Any, extra: Sequence[Any] = ()) -> Any:
 
 
 class PipEnvironment(NamedTuple):
-    """Who runs ``pip wheel``: ``python`` (the kept build environment's interpreter, or this one), and whether
-    pip makes its own isolated environment (``isolation``)."""
+    """Who runs ``pip wheel``: ``python`` (the kept build environment's interpreter, or this one), whether
+    pip makes its own isolated environment (``isolation``), and the kept environment's scripts folder
+    (``scripts``), which goes first on PATH as pip's own isolation puts its environment's."""
 
     python: str
     isolation: bool
+    scripts: Path | None = None
+
+
+def pip_env(env: Mapping[str, str], chosen: PipEnvironment) -> dict[str, str]:
+    """The environment ``pip wheel`` runs with: :func:`without_redirects`, and in a kept build environment
+    isolated as pip isolates its own: its scripts first on PATH, no PYTHONPATH, no user site-packages. Pure."""
+    out = without_redirects(env)
+    if chosen.scripts is not None:
+        out["PATH"] = os.pathsep.join([str(chosen.scripts), *([out["PATH"]] if out.get("PATH") else [])])
+        out.pop("PYTHONPATH", None)
+        out["PYTHONNOUSERSITE"] = "1"
+    return out
 
 
 def build_root(
@@ -81,7 +95,8 @@ def build_root(
 ) -> None:
     """The root layout: ``pip wheel`` in the environment ``pip_environment()`` gives, scikit-build-core's
     banners timed as phases; ``compiled()`` is called once when packaging begins (the compiles are over)."""
-    python, isolation = pip_environment()
+    chosen = pip_environment()
+    python, isolation = chosen.python, chosen.isolation
     cmd = root_wheel_command(
         python,
         ws.root,
@@ -98,7 +113,7 @@ def build_root(
         run_mod.run(
             cmd,
             cwd=ws.root,
-            env=without_redirects(env),
+            env=pip_env(env, chosen),
             capture=False,
             log=log,
             on_line=stream(console, log, [clock, *([OnMarker(PACKAGING_MARKERS, compiled)] if compiled else [])]),
@@ -123,8 +138,9 @@ def build_legacy(
     compiled: Callable[[], None] | None = None,
 ) -> None:
     """The legacy layout: configure and compile with CMake, then ``pip wheel python/`` in the environment
-    ``pip_environment()`` gives, asked after the compile (python/setup.py reads the compiled libraries);
-    ``compiled()`` is called once the compile is over."""
+    ``pip_environment()`` gives, asked after the compile (python/setup.py reads the compiled libraries).
+    ``compiled`` is not called: ``pip wheel python/`` writes build/ and egg-info into python/, so the
+    checkout's state is asked after it."""
     from mlc_devops import tvmbuild  # noqa: PLC0415 - its CMAKE_ARGS reading; the module is TVM's build
 
     generator = choose_generator(windows=sys.platform.startswith("win"), ninja=run_mod.which("ninja", env) is not None)
@@ -163,14 +179,12 @@ def build_legacy(
             on_line=stream(console, log),
             what="cmake --build",
         )
-    if compiled is not None:
-        compiled()
-    python, isolation = pip_environment()
+    chosen = pip_environment()
     with console.phase("package"):
         run_mod.run(
-            legacy_package_command(python, ws.python_dir, wheelhouse, isolation=isolation),
+            legacy_package_command(chosen.python, ws.python_dir, wheelhouse, isolation=chosen.isolation),
             cwd=ws.python_dir,
-            env=env,
+            env=pip_env(env, chosen) if chosen.scripts is not None else env,
             capture=False,
             log=log,
             what="pip wheel python/",

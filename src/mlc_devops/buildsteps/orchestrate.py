@@ -300,10 +300,11 @@ def _build(
 
                 def pip_environment() -> native.PipEnvironment:
                     # asked right before pip runs: the legacy layout's setup.py reads the compiled libraries
-                    python, pip_isolation, environment["report"] = _build_environment(
-                        ws, opts, build_env, console, log, isolation=isolation, floor=floor, probes=probes
+                    chosen = _build_environment(
+                        ws, opts, build_env, console, log, cleanup, isolation=isolation, floor=floor, probes=probes
                     )
-                    return native.PipEnvironment(python, pip_isolation)
+                    environment["report"] = chosen[1]
+                    return chosen[0]
 
                 asked: dict[str, Future[Any]] = {}
 
@@ -471,18 +472,19 @@ def _build_environment(
     env: Mapping[str, str],
     console: Console,
     log: Any,
+    cleanup: contextlib.ExitStack,
     *,
     isolation: bool,
     floor: tuple[int, ...],
     probes: tools.VersionProbes,
-) -> tuple[str, bool, dict[str, Any]]:
-    """The interpreter that runs ``pip wheel``, whether pip isolates the build itself, and the report's
-    ``build_environment``: this interpreter's (no isolation), pip's temporary one (``--build-env fresh``)
-    or the kept one of :mod:`mlc_devops.buildenv`, made on the first build of these requirements."""
+) -> tuple[native.PipEnvironment, dict[str, Any]]:
+    """Who runs ``pip wheel`` and the report's ``build_environment``: this interpreter (no isolation), pip's
+    temporary environment (``--build-env fresh``), or the kept one of :mod:`mlc_devops.buildenv`, made on
+    the first build of these requirements and held (a shared lock) until the build ends."""
     if not isolation:
-        return sys.executable, False, {"kind": "current", "path": sys.prefix}
+        return native.PipEnvironment(sys.executable, False), {"kind": "current", "path": sys.prefix}
     if opts.build_env is None:
-        return sys.executable, True, {"kind": "temporary"}
+        return native.PipEnvironment(sys.executable, True), {"kind": "temporary"}
     from mlc_devops import buildenv  # noqa: PLC0415
 
     project = ws.root if ws.layout == "root" else ws.python_dir
@@ -490,12 +492,14 @@ def _build_environment(
     # scikit-build-core asks for cmake and ninja when the ones it finds fail cmake.version / ninja.version
     settings = {"cmake.version": f">={workspace.version_text(floor)}"} if ws.layout == "root" else {}
     found = {name: tools.describe(name, probes.raw(name)) for name in ("cmake", "ninja")}
-    spec = buildenv.spec_for(pyproject, settings=settings, found=found, env=env)
+    pip_config = {str(p): vcache.sha256(p) for p in vcache.pip_config_files(env)}
+    spec = buildenv.spec_for(pyproject, settings=settings, found=found, env=env, pip_config=pip_config)
     with console.phase("build env"):
         parent = opts.build_env if opts.build_env.is_absolute() else Path.cwd() / opts.build_env  # pip runs elsewhere
         kept = buildenv.ensure(spec, parent, project, env, log=log, say=console.say)
+        cleanup.callback(lock.release, kept.held)
         console.say(buildenv.describe(kept))
-    return str(kept.python), False, kept.report()
+    return native.PipEnvironment(str(kept.python), False, buildenv.scripts_dir(kept.path)), kept.report()
 
 
 def _pyproject_or_none(path: Path) -> dict[str, Any] | None:

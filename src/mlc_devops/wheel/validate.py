@@ -393,8 +393,9 @@ def prefetched_providers(
 
     ``prefetched`` is keyed by requirement (:func:`mlc_devops.depwheels.requirement_key`), looked up as
     :func:`mlc_devops.depwheels.gather` looks it up: the wheel's Requires-Dist entry of that name. With the
-    entry's key the same, byte-identical providers leave nothing the validation depended on changed, so its
-    whole result stands: on upstream's 24 MB wheel that spares reading the wheel's libraries again (0.3-0.45 s
+    entry's key the same, byte-identical providers leave nothing that the key names changed (the providers'
+    own dependencies from the index are not asked again, as for a reused load check), so its whole result
+    stands: on upstream's 24 MB wheel that spares reading the wheel's libraries again (0.3-0.45 s
     of each rebuild, measured 2026-12-07 on mlc-llm 79d603f0).
     """
     from mlc_devops import depwheels  # noqa: PLC0415
