@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,6 +11,20 @@ from pathlib import Path
 
 import pytest
 from standin import Cli, build_ffi_wheel, copy_standin, make_git_workspace
+
+
+@contextlib.contextmanager
+def _variable(name: str, value: str) -> Iterator[None]:
+    """``name=value`` in this process's environment (so in every child's) for the block; then as before."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,13 +37,8 @@ def ffi_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """
     house = tmp_path_factory.mktemp("wheelhouse")
     build_ffi_wheel(house)
-    previous = os.environ.get("MLC_FIND_LINKS")
-    os.environ["MLC_FIND_LINKS"] = str(house)
-    yield house
-    if previous is None:
-        os.environ.pop("MLC_FIND_LINKS", None)
-    else:
-        os.environ["MLC_FIND_LINKS"] = previous
+    with _variable("MLC_FIND_LINKS", str(house)):
+        yield house
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,13 +46,8 @@ def validation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     """Builds keep and reuse validations in a folder of this session (``MLC_VALIDATION_CACHE``), not in the
     user's cache directory: a test starts from no earlier validation but its session's."""
     folder = tmp_path_factory.mktemp("validation-cache")
-    previous = os.environ.get("MLC_VALIDATION_CACHE")
-    os.environ["MLC_VALIDATION_CACHE"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("MLC_VALIDATION_CACHE", None)
-    else:
-        os.environ["MLC_VALIDATION_CACHE"] = previous
+    with _variable("MLC_VALIDATION_CACHE", str(folder)):
+        yield folder
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,13 +55,8 @@ def build_env_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     """Isolated builds keep their build environments in a folder of this session (``MLC_BUILD_ENV``), not in
     the user's cache directory: the session's first isolated build of a stand-in makes it, later ones reuse it."""
     folder = tmp_path_factory.mktemp("build-env")
-    previous = os.environ.get("MLC_BUILD_ENV")
-    os.environ["MLC_BUILD_ENV"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("MLC_BUILD_ENV", None)
-    else:
-        os.environ["MLC_BUILD_ENV"] = previous
+    with _variable("MLC_BUILD_ENV", str(folder)):
+        yield folder
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NoReturn
 
 from mlc_devops.errors import WorkspaceBusy
 
@@ -41,32 +41,12 @@ def file_lock(
     what: str = "",
     busy: Callable[[str], WorkspaceBusy] | None = None,
 ) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created; its content: the holder's pid) for the ``with`` block.
-
-    Held by another process: with ``wait``, poll every 0.5 s, telling ``on_wait`` once (``waiting for ...
-    ``what``, with the holder's pid); without, raise ``busy(holder pid text)`` (default: WorkspaceBusy
-    naming ``what``).
-    """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    """:func:`hold` for the ``with`` block."""
+    fd = hold(path, wait=wait, on_wait=on_wait, what=what, busy=busy)
     try:
-        announced = False
-        while not _try_lock(fd):
-            holder = ""
-            with contextlib.suppress(OSError, ValueError):
-                holder = os.pread(fd, 64, 0).decode().strip() if hasattr(os, "pread") else ""
-            if not wait:
-                if busy is not None:
-                    raise busy(holder)
-                raise WorkspaceBusy(f"{what or path} is in use by another mlc-devops (pid {holder or '?'})")
-            if not announced and callable(on_wait):
-                on_wait(f"waiting for {what or path} (held by pid {holder or '?'})")
-                announced = True
-            time.sleep(0.5)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         yield
     finally:
-        os.close(fd)
+        release(fd)
 
 
 @contextlib.contextmanager
@@ -86,21 +66,46 @@ def workspace_lock(build_dir: Path, *, wait: bool = False, on_wait: object = Non
         yield
 
 
-def hold(path: Path, *, on_wait: object = None, what: str = "") -> int:
-    """An exclusive lock on ``path`` (created), waited for (``on_wait`` told once), held until
-    :func:`release`; :func:`share` turns it into a shared one. Returns the descriptor."""
+def hold(
+    path: Path,
+    *,
+    wait: bool = True,
+    on_wait: object = None,
+    what: str = "",
+    busy: Callable[[str], WorkspaceBusy] | None = None,
+) -> int:
+    """An exclusive lock on ``path`` (created; its content: the holder's pid), held until :func:`release`;
+    :func:`share` turns it into a shared one. Returns the descriptor.
+
+    Held by another process: with ``wait``, poll every 0.5 s, telling ``on_wait`` once (``waiting for ...
+    ``what``, with the holder's pid); without, raise ``busy(holder pid text)`` (default: WorkspaceBusy
+    naming ``what``).
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         announced = False
         while not _try_lock(fd):
+            holder = ""
+            with contextlib.suppress(OSError, ValueError):
+                holder = os.pread(fd, 64, 0).decode().strip() if hasattr(os, "pread") else ""
+            if not wait:
+                _refuse(path, what, holder, busy)
             if not announced and callable(on_wait):
-                on_wait(f"waiting for {what or path}")
+                on_wait(f"waiting for {what or path} (held by pid {holder or '?'})")
                 announced = True
             time.sleep(0.5)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _refuse(path: Path, what: str, holder: str, busy: Callable[[str], WorkspaceBusy] | None) -> NoReturn:
+    if busy is not None:
+        raise busy(holder)
+    raise WorkspaceBusy(f"{what or path} is in use by another mlc-devops (pid {holder or '?'})")
 
 
 def try_hold(path: Path) -> int | None:
