@@ -520,10 +520,22 @@ def collect(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
     return combine(native, read_stats(Launcher("sccache", wiring.rust), env))
 
 
+NONE_YET = Stats(0, 0)
+
+
 def begin(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
-    """Start this build's sccache server (with this build's settings); the counts before the build."""
+    """Start this build's sccache server (with this build's settings); the counts before the build.
+
+    A server this build started counts from zero, so it is not asked (0.006 s); a server of the
+    user's, and ccache, whose counts other builds share, are. Where the start fails (the port was
+    taken meanwhile), the server on the port is asked as well.
+    """
     if wiring.own_server and wiring.sccache is not None:
-        run_mod.run([wiring.sccache, "--start-server"], env=env, check=False)
+        started = run_mod.run([wiring.sccache, "--start-server"], env=env, check=False)
+        if started.returncode == 0:
+            if wiring.launcher.kind == "sccache":
+                return NONE_YET
+            return combine(read_stats(wiring.launcher, env), NONE_YET)
     return collect(wiring, env)
 
 

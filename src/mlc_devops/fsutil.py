@@ -108,6 +108,18 @@ def write_text_atomic(target: Path, text: str) -> None:
     write_bytes_atomic(target, text.encode("utf-8"))
 
 
+def write_text_if_changed(target: Path, text: str) -> bool:
+    """:func:`write_text_atomic`, unless ``target`` already holds ``text`` (then its mtime stays, and
+    no fsync is paid: 0.005-0.013 s measured on a rebuild). Returns whether it wrote."""
+    try:
+        if target.read_bytes() == text.encode("utf-8"):
+            return False
+    except OSError:
+        pass
+    write_text_atomic(target, text)
+    return True
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -240,8 +240,12 @@ def test_switching_the_cache_on_an_existing_build_takes_effect(plain_workspace: 
     assert "CMAKE_CXX_COMPILER_LAUNCHER:UNINITIALIZED=" + ccache in cache_file.read_text() or (
         "CMAKE_CXX_COMPILER_LAUNCHER:STRING=" + ccache in cache_file.read_text()
     )
+    config = plain_workspace / "build" / "config.cmake"
+    written = config.stat().st_mtime_ns
     proc = cli(*args, "--cache", "none")
     assert proc.returncode == 0, proc.stderr
+    # the same options: config.cmake is left as it was (no write, no fsync), and the build says so
+    assert config.stat().st_mtime_ns == written and f"kept, unchanged, {config}" in proc.stderr
     lines = [ln for ln in cache_file.read_text().splitlines() if ln.startswith("CMAKE_CXX_COMPILER_LAUNCHER:")]
     assert lines and lines[0].endswith("="), lines
     wheel = next((tmp_path / "dist").glob("*.whl"))

@@ -402,6 +402,36 @@ def test_collect_reads_both_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cache.combine(None, cache.Stats(0, 0, 0, 2, 0)) == cache.Stats(0, 0, 0, 2, 0, 0)
 
 
+@pytest.mark.parametrize(("start_rc", "asked"), [(0, ["ccache"]), (2, ["ccache", "sccache"])])
+def test_begin_asks_no_counts_of_a_server_it_started(
+    monkeypatch: pytest.MonkeyPatch, start_rc: int, asked: list[str]
+) -> None:
+    """A server this build started counts from zero: only ccache (shared with other builds) is asked.
+    Where the start failed (another server holds the port), that server's counts are asked too."""
+    calls: list[list[str]] = []
+
+    def fake_run(args: list[str], **_kwargs: object) -> run_mod.Result:
+        calls.append(list(args))
+        return run_mod.Result(tuple(args), start_rc if args[-1] == "--start-server" else 1, "", 0.0)
+
+    queried: list[str] = []
+
+    def fake_read(launcher: cache.Launcher, _env: object) -> cache.Stats:
+        queried.append(launcher.kind)
+        return cache.Stats(5, 2, 0) if launcher.kind == "ccache" else cache.Stats(9, 9, 0, 3, 1)
+
+    monkeypatch.setattr(run_mod, "run", fake_run)
+    monkeypatch.setattr(cache, "read_stats", fake_read)
+    both = cache.wire(CCACHE, Path("/w"), {}, sccache=SC)
+    before = cache.begin(both, {})
+    assert calls == [[SC, "--start-server"]] and queried == asked
+    assert before == (cache.Stats(5, 2, 0) if start_rc == 0 else cache.Stats(5, 2, 0, 3, 1))
+    queried.clear()
+    alone = cache.wire(SCCACHE, Path("/w"), {})
+    assert cache.begin(alone, {}) == (cache.NONE_YET if start_rc == 0 else cache.Stats(9, 9, 0, 3, 1))
+    assert queried == ([] if start_rc == 0 else ["sccache"])
+
+
 def test_sccache_stats_count_rust_remote_hits() -> None:
     text = json.dumps(
         {
