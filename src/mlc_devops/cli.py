@@ -173,9 +173,19 @@ def parse(args_list: Sequence[str], env: Mapping[str, str]) -> argparse.Namespac
     return args
 
 
+# Commands that begin work before their modules load and the command line is read (those modules are
+# most of the start-up): ``build`` asks its programs' versions (:func:`mlc_devops.tools.begin_early`).
+EARLY = frozenset({"build"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
-    args = parse(list(sys.argv[1:] if argv is None else argv), env)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if _first_command(args_list) in EARLY and not {"-h", "--help"} & set(args_list):
+        from mlc_devops import tools  # noqa: PLC0415
+
+        tools.begin_early(env)
+    args = parse(args_list, env)
     if isinstance(args, int):
         return args
     as_json = bool(getattr(args, "json", False))

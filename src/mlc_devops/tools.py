@@ -174,3 +174,31 @@ def cmake_program(floor: tuple[int, ...], env: Mapping[str, str] | None = None) 
         if version is not None and version >= floor:
             return own
     return "cmake"
+
+
+# What a probe's answer depends on, of the environment: where programs are found, and the compilers chosen.
+PROBE_VARIABLES = ("PATH", "CC", "CXX")
+_early: tuple[dict[str, str | None], VersionProbes] | None = None
+
+
+def begin_early(env: Mapping[str, str]) -> None:
+    """Begin :data:`REPORT_TOOLS`' probes now, before the command's modules load; :func:`take_early`
+    hands them to the build. ``cli.main`` calls this for ``build``: the probes then end before preflight
+    asks for them, instead of 0.05 s after (issue 12, goal 4; measured on the scalable stand-in, 2 cores)."""
+    global _early  # noqa: PLW0603 - one process, one command: handed over once
+    if _early is not None:  # begun for a command line that failed before the build took them
+        _early[1].close()
+    probes = VersionProbes(env)
+    probes.start(REPORT_TOOLS)
+    _early = ({k: env.get(k) for k in PROBE_VARIABLES}, probes)
+
+
+def take_early(env: Mapping[str, str]) -> VersionProbes:
+    """The probes :func:`begin_early` began, where ``env`` finds the same programs; else new ones."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        if early[0] == {k: env.get(k) for k in PROBE_VARIABLES}:
+            return early[1]
+        early[1].close()
+    return VersionProbes(env)

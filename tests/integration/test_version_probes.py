@@ -89,3 +89,26 @@ def test_a_missing_program_is_none_and_a_callers_pool_is_left_open(tmp_path: Pat
         assert probes.versions(["ccache", "cmake"])["ccache"] is None
         probes.close()
         assert pool.submit(lambda: 7).result() == 7  # close() leaves the caller's pool to the caller
+
+
+def test_probes_begun_early_are_handed_over_once_and_only_for_the_same_programs(tmp_path: Path) -> None:
+    """cli.main begins a build's probes before its modules load; the build takes them where its
+    environment finds the same programs, and asks afresh where it does not (another PATH)."""
+    env, calls = programs_env(tmp_path)
+    tools.begin_early(env)
+    probes = tools.take_early({**env, "MLC_VERBOSITY": "quiet"})  # what the build adds changes nothing asked
+    try:
+        assert probes.versions(tools.REPORT_TOOLS)["rustc"] == "1.95.0"
+    finally:
+        probes.close()
+    assert sorted(calls.read_text(encoding="utf-8").splitlines()) == sorted(
+        f"{name} --version" for name in tools.REPORT_TOOLS if name != "c++"
+    )  # the report's programs, each once, begun before anyone asked (no c++ on this PATH)
+    assert tools.take_early(env) is not probes  # handed over once
+    tools.begin_early(env)
+    other = {**env, "PATH": str(tmp_path / "system")}
+    fresh = tools.take_early(other)
+    try:
+        assert fresh.raw("cmake") is None  # asked on the build's own PATH, where there is none
+    finally:
+        fresh.close()

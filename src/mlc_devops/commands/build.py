@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # (tests/integration/test_cache_startup.py).
     from mlc_devops import tools  # noqa: PLC0415
 
-    probes = tools.VersionProbes(env)
+    probes = tools.take_early(env)  # begun by cli.main, before this module loaded
     probes.start(tools.build_probes(opts.config.backends))
     try:
         from mlc_devops.buildsteps.orchestrate import build  # noqa: PLC0415
