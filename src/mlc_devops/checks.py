@@ -12,7 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -255,13 +255,27 @@ def cmake_floor_of(ws: Workspace | None) -> tuple[tuple[int, ...], str]:
     The highest ``cmake_minimum_required`` among the files a configure can enter
     (:func:`workspace.cmake_floor`), never below the spec's 3.24.
     """
+    return _cmake_floor(ws, workspace.cmake_floor(ws.root) if ws is not None else None)
+
+
+def _cmake_floor(ws: Workspace | None, found_floor: tuple[tuple[int, ...], Path] | None) -> tuple[tuple[int, ...], str]:
     floor: tuple[int, ...] = SPEC_CMAKE_FLOOR
     floor_file = "the project's baseline"
-    if ws is not None:
-        found_floor = workspace.cmake_floor(ws.root)
-        if found_floor is not None and found_floor[0] > floor:
-            floor, floor_file = found_floor[0], found_floor[1].relative_to(ws.root).as_posix()
+    if ws is not None and found_floor is not None and found_floor[0] > floor:
+        floor, floor_file = found_floor[0], found_floor[1].relative_to(ws.root).as_posix()
     return floor, floor_file
+
+
+Floor = tuple[tuple[int, ...], str]
+
+
+def floors_of(ws: Workspace | None) -> tuple[Floor, Floor]:
+    """(:func:`cmake_floor_of`, :func:`rust_floor_of`) of ``ws``, from one walk of the checkout
+    (:func:`workspace.floor_files`); each ``(version, the file or reason that sets it)``."""
+    if ws is None:
+        return cmake_floor_of(None), rust_floor_of(None)
+    cmakelists, cargo_tomls = workspace.floor_files(ws.root)
+    return _cmake_floor(ws, workspace.cmake_floor_in(cmakelists)), _rust_floor(ws, cargo_tomls)
 
 
 def environment_cmake_version(path_cmake_output: str | None, env: Mapping[str, str]) -> tuple[int, ...] | None:
@@ -285,13 +299,14 @@ def run_checks(
     tvm_source_dir_explicit: bool = False,
     probes: tools.VersionProbes | None = None,
     cmake_floor: tuple[tuple[int, ...], str] | None = None,
+    rust_floor: tuple[tuple[int, ...], str] | None = None,
 ) -> list[Check]:
     """Every preflight check for a build of ``ws`` with ``config``, in order.
 
     ``probes`` answers the ``--version`` questions when given (a build shares
     one with its report, so each program is asked once); else each is asked here.
-    ``cmake_floor``: :func:`cmake_floor_of` ``ws``, when the caller has it (it reads every
-    CMakeLists.txt a configure can enter); else read here.
+    ``cmake_floor`` and ``rust_floor``: :func:`cmake_floor_of` and :func:`rust_floor_of` ``ws``, when the
+    caller has them (:func:`floors_of` walks the checkout once for both); else each is read here.
     """
     windows = sys.platform.startswith("win")
 
@@ -330,11 +345,11 @@ def run_checks(
         )
     )
     checks.append(verdict_program("git", run_mod.which("git", env), "install git"))
-    rust_floor, rust_why = rust_floor_of(ws)
+    rust_need, rust_why = rust_floor if rust_floor is not None else rust_floor_of(ws)
     for rust_tool in ("cargo", "rustc"):
         rust_path = run_mod.which(rust_tool, env)
         rust_version = tools.parse_version(version_output(rust_tool)) if rust_path else None
-        checks.append(verdict_rust(rust_tool, rust_path, rust_version, rust_floor, rust_why))
+        checks.append(verdict_rust(rust_tool, rust_path, rust_version, rust_need, rust_why))
 
     if "vulkan" in config.backends:
         checks.append(
@@ -686,22 +701,17 @@ def rust_floor_from(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[int, ...], 
     return best
 
 
-def iter_cargo_tomls(root: Path) -> Iterator[Path]:
-    """Cargo.toml files under ``root``/3rdparty, skipping cargo's target/ folders and .git."""
-    base = root / "3rdparty"
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if d not in ("target", ".git"))
-        if "Cargo.toml" in filenames:
-            yield Path(dirpath) / "Cargo.toml"
-
-
 def rust_floor_of(ws: Workspace | None) -> tuple[tuple[int, ...], str]:
-    """:func:`rust_floor_from` over the checkout's 3rdparty/**/Cargo.toml (files read here)."""
+    """:func:`rust_floor_from` over the checkout's 3rdparty/**/Cargo.toml (:func:`workspace.floor_files`:
+    cargo's target/ folders, .git and the examples, tests and docs no build compiles left out; read here)."""
     if ws is None:
         return RUST_FLOOR, RUST_FLOOR_WHY
+    return _rust_floor(ws, workspace.floor_files(ws.root)[1])
+
+
+def _rust_floor(ws: Workspace, cargo_tomls: Iterable[Path]) -> tuple[tuple[int, ...], str]:
     return rust_floor_from(
-        (p.relative_to(ws.root).as_posix(), p.read_text(encoding="utf-8", errors="replace"))
-        for p in iter_cargo_tomls(ws.root)
+        (p.relative_to(ws.root).as_posix(), p.read_text(encoding="utf-8", errors="replace")) for p in cargo_tomls
     )
 
 

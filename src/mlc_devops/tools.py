@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -66,9 +67,37 @@ def probe(name: str, env: Mapping[str, str] | None = None) -> str | None:
         override = env.get("CC" if name == "cc" else "CXX")
         if override:
             args[0] = override
-    if run_mod.which(args[0], env) is None:
+    found = run_mod.which(args[0], env)
+    if found is None:
         return None
+    if name == "cmake":
+        args[0] = pypi_cmake_binary(found) or found
     return run_mod.output_of(args, env=env)
+
+
+def pypi_cmake_binary(program: str) -> str | None:
+    """The CMake binary behind PyPI's ``cmake`` console script at ``program``, or None where ``program`` is
+    not one (a binary, another script, Windows' launcher .exe).
+
+    PyPI's ``cmake`` package installs ``bin/cmake`` as a Python script (``from cmake import cmake``) that
+    runs ``<site-packages>/cmake/data/bin/cmake`` with the same arguments; asking the binary its version
+    gives the same answer without a Python start-up (0.15 s of CPU measured with cmake 4.4.5 on 2 cores,
+    where preflight waited for it). Found beside the script as a virtual environment lays it out.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    script = Path(program)
+    try:
+        with open(script, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return None
+    if not head.startswith(b"#!") or b"from cmake import" not in head:
+        return None
+    for binary in sorted(script.parent.parent.glob("lib/python*/site-packages/cmake/data/bin/cmake")):
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return str(binary)
+    return None
 
 
 def describe(name: str, raw: str | None) -> str | None:
@@ -157,7 +186,9 @@ def environment_cmake() -> str | None:
 def environment_cmake_version(env: Mapping[str, str] | None = None) -> tuple[int, ...] | None:
     """Version of :func:`environment_cmake`, or None when there is none."""
     program = environment_cmake()
-    return parse_version(run_mod.output_of([program, "--version"], env=env)) if program else None
+    if program is None:
+        return None
+    return parse_version(run_mod.output_of([pypi_cmake_binary(program) or program, "--version"], env=env))
 
 
 def cmake_program(floor: tuple[int, ...], env: Mapping[str, str] | None = None) -> str:

@@ -354,6 +354,26 @@ def iter_cmakelists(root: Path) -> Iterator[Path]:
             yield Path(dirpath) / "CMakeLists.txt"
 
 
+def floor_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """``(CMakeLists.txt files, Cargo.toml files)`` that set the build's CMake and Rust floors, in one walk.
+
+    The CMakeLists.txt files are :func:`iter_cmakelists`'s; the Cargo.toml files are those under
+    ``root``/3rdparty in the same folders (cargo's target/ and the examples, tests and docs that no
+    build compiles left out). One walk instead of two: upstream 79d603f0's 2,300 folders took 0.03 and
+    0.05 s apart, and preflight waited for both (issue 12, goal 4).
+    """
+    cmakelists: list[Path] = []
+    cargo_tomls: list[Path] = []
+    third = str(root / "3rdparty")
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d.lower() not in NOT_CONFIGURED_DIRS)
+        if "CMakeLists.txt" in filenames:
+            cmakelists.append(Path(dirpath) / "CMakeLists.txt")
+        if "Cargo.toml" in filenames and (dirpath == third or dirpath.startswith(third + os.sep)):
+            cargo_tomls.append(Path(dirpath) / "Cargo.toml")
+    return cmakelists, cargo_tomls
+
+
 def highest_minimum(pairs: Iterable[tuple[Path, str]]) -> tuple[tuple[int, ...], Path] | None:
     best: tuple[tuple[int, ...], Path] | None = None
     for path, text in pairs:
@@ -368,7 +388,12 @@ def cmake_floor(root: Path) -> tuple[tuple[int, ...], Path] | None:
 
     Returns ``((major, minor[, patch]), path)`` or None when no CMakeLists.txt declares one.
     """
-    return highest_minimum((path, path.read_text(encoding="utf-8", errors="replace")) for path in iter_cmakelists(root))
+    return cmake_floor_in(iter_cmakelists(root))
+
+
+def cmake_floor_in(files: Iterable[Path]) -> tuple[tuple[int, ...], Path] | None:
+    """:func:`cmake_floor` over these CMakeLists.txt files (read here)."""
+    return highest_minimum((path, path.read_text(encoding="utf-8", errors="replace")) for path in files)
 
 
 def version_text(version: tuple[int, ...]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -112,3 +113,26 @@ def test_probes_begun_early_are_handed_over_once_and_only_for_the_same_programs(
         assert fresh.raw("cmake") is None  # asked on the build's own PATH, where there is none
     finally:
         fresh.close()
+
+
+def test_pypis_cmake_script_is_asked_through_its_binary(tmp_path: Path) -> None:
+    """PyPI's cmake installs bin/cmake as a Python script that runs site-packages/cmake/data/bin/cmake; the
+    probe asks that binary (no Python start-up), and gets what the script would have answered."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    script = venv / "bin" / "cmake"
+    # the script as pip writes it; its interpreter here has no cmake package, so running it would fail
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nfrom cmake import cmake\nif __name__ == '__main__':\n    sys.exit(cmake())\n"
+    )
+    script.chmod(0o755)
+    data_bin = venv / "lib" / "python3.11" / "site-packages" / "cmake" / "data" / "bin"
+    data_bin.mkdir(parents=True)
+    calls = tmp_path / "calls.txt"
+    fake_program(data_bin, "cmake", "cmake version 4.4.5", calls)
+    env = {"PATH": os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"])}
+    assert tools.pypi_cmake_binary(str(script)) == str(data_bin / "cmake")
+    assert tools.parse_version(tools.probe("cmake", env)) == (4, 4, 5)
+    assert calls.read_text(encoding="utf-8").splitlines() == ["cmake --version"]
+    assert tools.pypi_cmake_binary(str(data_bin / "cmake")) is None  # a program that is not the script
+    assert tools.pypi_cmake_binary(str(tmp_path / "absent")) is None

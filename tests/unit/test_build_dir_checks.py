@@ -130,6 +130,33 @@ def test_rust_floor_skips_target_dirs(tmp_path: Path) -> None:
     assert checks.rust_floor_of(ws) == ((1, 83), "rust-version in 3rdparty/t/rust/Cargo.toml")
 
 
+def test_one_walk_gives_both_floors_as_two_did(tmp_path: Path) -> None:
+    """floors_of walks once for the CMake and the Rust floor, and answers as cmake_floor_of and
+    rust_floor_of do; a Cargo.toml that no build compiles (examples, tests, docs, cargo's target/,
+    build/) sets no floor, nor does one outside 3rdparty."""
+    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.18)\n")
+    ffi = tmp_path / "3rdparty" / "tvm-ffi"
+    (ffi / "examples" / "rust").mkdir(parents=True)
+    (ffi / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.26)\n")
+    (ffi / "examples" / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.30)\n")
+    (ffi / "examples" / "rust" / "Cargo.toml").write_text('rust-version = "1.99"\n')
+    rust = tmp_path / "3rdparty" / "tokenizers-cpp" / "rust"
+    (rust / "tests").mkdir(parents=True)
+    (rust / "Cargo.toml").write_text('rust-version = "1.84"\n')
+    (rust / "tests" / "Cargo.toml").write_text('rust-version = "1.98"\n')
+    (tmp_path / "3rdparty" / "x" / "build").mkdir(parents=True)
+    (tmp_path / "3rdparty" / "x" / "build" / "Cargo.toml").write_text('rust-version = "1.97"\n')
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "Cargo.toml").write_text('rust-version = "1.96"\n')
+    ws = Workspace(tmp_path, "root", "mlc_llm", None, None)
+    cmake_floor, rust_floor = checks.floors_of(ws)
+    assert cmake_floor == ((3, 26), "3rdparty/tvm-ffi/CMakeLists.txt") == checks.cmake_floor_of(ws)
+    assert (
+        rust_floor == ((1, 84), "rust-version in 3rdparty/tokenizers-cpp/rust/Cargo.toml") == checks.rust_floor_of(ws)
+    )
+    assert checks.floors_of(None) == (checks.cmake_floor_of(None), (checks.RUST_FLOOR, checks.RUST_FLOOR_WHY))
+
+
 def test_old_rust_fails_with_the_fix() -> None:
     old = checks.verdict_rust("rustc", "/usr/bin/rustc", (1, 63, 0), (1, 82), checks.RUST_FLOOR_WHY)
     assert old.status == "fail"

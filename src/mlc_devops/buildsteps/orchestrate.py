@@ -180,7 +180,7 @@ def _build(
     started = utc_now()
 
     with console.phase("preflight"):
-        floor, floor_file = checks.cmake_floor_of(ws)
+        (floor, floor_file), rust_floor = checks.floors_of(ws)
         results = checks.run_checks(
             ws,
             opts.config,
@@ -190,6 +190,7 @@ def _build(
             != "default",
             probes=probes,
             cmake_floor=(floor, floor_file),
+            rust_floor=rust_floor,
         )
         for check in results:
             if check.status == "warn":
