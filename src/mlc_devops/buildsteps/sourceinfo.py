@@ -10,6 +10,7 @@ from mlc_devops import cache, tvmbuild, urls, workspace
 from mlc_devops.ui import Console
 
 if TYPE_CHECKING:
+    from mlc_devops.supply.cargo import Lock
     from mlc_devops.supply.tree import TreeState
 
 
@@ -109,16 +110,20 @@ def tree_section(
     return {"state": state, "repositories": [s.as_json() for s in states]}
 
 
-def cargo_section(root: Path, libraries: Sequence[str], console: Console) -> dict[str, Any]:
+def cargo_section(
+    root: Path, libraries: Sequence[str], console: Console, *, read: tuple[list[Lock], list[str]] | None = None
+) -> dict[str, Any]:
     """The report's ``cargo``: the Cargo.lock files the build resolved, their SHA-256 and crates.
 
     ``{"locks": [{"path", "sha256", "manifest", "libraries", "packages": [...]}], "missing": [...]}``,
-    read from the checkout after the build (:func:`mlc_devops.supply.cargo.find_locks`);
-    warns for a linked crate whose lock is missing, since its crates cannot be listed.
+    read from the checkout after the compiles (:func:`mlc_devops.supply.cargo.find_locks`; ``read``: what
+    :func:`mlc_devops.supply.cargo.read_locks` found then, else read now); warns for a linked crate whose
+    lock is missing, since its crates cannot be listed.
     """
     from mlc_devops.supply import cargo  # noqa: PLC0415
 
-    locks, missing = cargo.find_locks(root, libraries)
+    unheld, missing = read if read is not None else cargo.read_locks(root)
+    locks = cargo.held_by(unheld, libraries)
     for manifest in missing:
         console.warn(f"no Cargo.lock for {manifest}: the SBOM cannot list the crates it compiles")
     for found in locks:
