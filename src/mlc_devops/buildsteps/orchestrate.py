@@ -96,7 +96,9 @@ AFTER_THE_BUILD_MODULES = (
 def _import_for_after_the_build() -> None:
     """Import :data:`AFTER_THE_BUILD_MODULES` in a thread while the build runs (the import lock makes
     a later import of the same module in the main thread wait for this one, never run it twice), and ask
-    the interpreter's wheel tags and pip's version, which each process keeps."""
+    the interpreter's wheel tags and pip's version, which each process keeps. Begun as pip starts, not
+    before: this is Python work, so beside preflight it held the GIL that preflight waited for (measured
+    with a timeline on the scalable stand-in: up to 0.03 s later to pip)."""
     for name in AFTER_THE_BUILD_MODULES:
         importlib.import_module(name)
     # and what validation asks of this interpreter, which the build does not change (0.013 s)
@@ -148,7 +150,6 @@ def _build(
 ) -> BuildResult:
     ws = workspace.detect(opts.source, opts.layout)
     probes.start(tools.build_probes(opts.config.backends))
-    source_facts = pool.submit(_source_facts, ws.root, env)
     commit_time_asked = pool.submit(workspace.git_commit_time, ws.root, env)
     # The caches are chosen, and this build's sccache server started and the counts before asked, while
     # preflight runs: 0.02-0.03 s less before pip starts (issue 12, goal 4).
@@ -172,7 +173,6 @@ def _build(
         *(["sccache"] if wiring.rust is not None and launcher.kind != "sccache" else []),
     ]
     probes.start(report_tools)
-    pool.submit(_import_for_after_the_build)
     plat = platforms.current()
     console.say(f"source:   {ws.root}")
     console.say(f"layout:   {ws.layout}: {workspace.LAYOUT_DESCRIPTIONS[ws.layout]}")
@@ -305,6 +305,7 @@ def _build(
                         )
                         console.say(f"    {tvm_prebuilt.name}: {opts.tvm.kind} {opts.tvm.value}")
                 environment: dict[str, Any] = {}
+                asked: dict[str, Future[Any]] = {}  # what the report needs, asked while pip runs
 
                 def pip_environment() -> native.PipEnvironment:
                     # asked right before pip runs: the legacy layout's setup.py reads the compiled libraries
@@ -312,9 +313,11 @@ def _build(
                         ws, opts, build_env, console, log, cleanup, isolation=isolation, floor=floor, probes=probes
                     )
                     environment["report"] = chosen[1]
+                    # begun as pip starts, not sooner: importing holds the GIL (0.03-0.06 s) that preflight
+                    # and the build environment's checks would wait for
+                    asked["facts"] = pool.submit(_source_facts, ws.root, env)
+                    pool.submit(_import_for_after_the_build)
                     return chosen[0]
-
-                asked: dict[str, Future[Any]] = {}
 
                 def compiled() -> None:
                     # The compiles are done; packaging writes into build/ only. The caches' counts and the
@@ -389,7 +392,7 @@ def _build(
             )
         stats_after = stats_after_asked.result()
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
-        facts = source_facts.result()
+        facts = (asked.get("facts") or pool.submit(_source_facts, ws.root, env)).result()
         # Keyword arguments in the report's order: each section is asked in turn, as the report is written.
         report = BuildReport(
             layout=ws.layout,
