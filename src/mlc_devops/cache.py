@@ -523,20 +523,28 @@ def collect(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
 NONE_YET = Stats(0, 0)
 
 
-def begin(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
-    """Start this build's sccache server (with this build's settings); the counts before the build.
+def start_server(wiring: Wiring, env: Mapping[str, str]) -> bool:
+    """Start this build's own sccache server, with this build's settings; whether one started now (False:
+    the build has none of its own, or the start failed, as when the port was taken meanwhile)."""
+    if not (wiring.own_server and wiring.sccache is not None):
+        return False
+    return run_mod.run([wiring.sccache, "--start-server"], env=env, check=False).returncode == 0
 
-    A server this build started counts from zero, so it is not asked (0.006 s); a server of the
-    user's, and ccache, whose counts other builds share, are. Where the start fails (the port was
-    taken meanwhile), the server on the port is asked as well.
-    """
-    if wiring.own_server and wiring.sccache is not None:
-        started = run_mod.run([wiring.sccache, "--start-server"], env=env, check=False)
-        if started.returncode == 0:
-            if wiring.launcher.kind == "sccache":
-                return NONE_YET
-            return combine(read_stats(wiring.launcher, env), NONE_YET)
+
+def counts_before(wiring: Wiring, env: Mapping[str, str], *, started: bool) -> Stats | None:
+    """The counts before the build. A server this build ``started`` counts from zero, so it is not asked
+    (0.006 s); ccache, whose counts other builds share, and a server of the user's (or whatever holds the
+    port where the start failed) are."""
+    if started:
+        if wiring.launcher.kind == "sccache":
+            return NONE_YET
+        return combine(read_stats(wiring.launcher, env), NONE_YET)
     return collect(wiring, env)
+
+
+def begin(wiring: Wiring, env: Mapping[str, str]) -> Stats | None:
+    """:func:`start_server`, then :func:`counts_before`: the counts before the build."""
+    return counts_before(wiring, env, started=start_server(wiring, env))
 
 
 def end(wiring: Wiring, env: Mapping[str, str]) -> None:

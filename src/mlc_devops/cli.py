@@ -185,6 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mlc_devops import tools  # noqa: PLC0415
 
         tools.begin_early(env)
+        try:
+            return _main(args_list, env)
+        finally:
+            tools.discard_early()  # begun for a command line that failed before the build took them
+    return _main(args_list, env)
+
+
+def _main(args_list: list[str], env: dict[str, str]) -> int:
     args = parse(args_list, env)
     if isinstance(args, int):
         return args

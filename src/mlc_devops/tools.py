@@ -94,10 +94,14 @@ def pypi_cmake_binary(program: str) -> str | None:
         return None
     if not head.startswith(b"#!") or b"from cmake import" not in head:
         return None
-    for binary in sorted(script.parent.parent.glob("lib/python*/site-packages/cmake/data/bin/cmake")):
-        if binary.is_file() and os.access(binary, os.X_OK):
-            return str(binary)
-    return None
+    found = [
+        binary
+        for binary in script.parent.parent.glob("lib/python*/site-packages/cmake/data/bin/cmake")
+        if binary.is_file() and os.access(binary, os.X_OK)
+    ]
+    # one environment, one cmake: where several Pythons' site-packages hold one, the script's own is not
+    # known without its interpreter, and the script itself is asked
+    return str(found[0]) if len(found) == 1 else None
 
 
 def describe(name: str, raw: str | None) -> str | None:
@@ -217,8 +221,7 @@ def begin_early(env: Mapping[str, str]) -> None:
     hands them to the build. ``cli.main`` calls this for ``build``: the probes then end before preflight
     asks for them, instead of 0.05 s after (issue 12, goal 4; measured on the scalable stand-in, 2 cores)."""
     global _early  # noqa: PLW0603 - one process, one command: handed over once
-    if _early is not None:  # begun for a command line that failed before the build took them
-        _early[1].close()
+    discard_early()
     probes = VersionProbes(env)
     probes.start(REPORT_TOOLS)
     _early = ({k: env.get(k) for k in PROBE_VARIABLES}, probes)
@@ -233,3 +236,12 @@ def take_early(env: Mapping[str, str]) -> VersionProbes:
             return early[1]
         early[1].close()
     return VersionProbes(env)
+
+
+def discard_early() -> None:
+    """Close the probes :func:`begin_early` began where no build took them (a usage error): those not yet
+    begun are cancelled, and ``cli.main`` does not leave them to the interpreter's exit."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        early[1].close()

@@ -136,3 +136,26 @@ def test_pypis_cmake_script_is_asked_through_its_binary(tmp_path: Path) -> None:
     assert calls.read_text(encoding="utf-8").splitlines() == ["cmake --version"]
     assert tools.pypi_cmake_binary(str(data_bin / "cmake")) is None  # a program that is not the script
     assert tools.pypi_cmake_binary(str(tmp_path / "absent")) is None
+
+
+def test_a_build_command_line_that_fails_leaves_no_probes_behind() -> None:
+    """cli.main begins the probes before it reads the command line; a usage error closes them."""
+    from mlc_devops import cli
+
+    assert cli.main(["build", "--jobs"]) == 2  # argparse: --jobs needs a value
+    assert tools._early is None  # closed, not left to the next build or the interpreter's exit
+
+
+def test_pypis_cmake_in_two_pythons_is_not_guessed(tmp_path: Path) -> None:
+    """Two Pythons' site-packages with a cmake each: which one the script runs is its interpreter's
+    business, so the script itself is asked."""
+    venv = tmp_path / "prefix"
+    (venv / "bin").mkdir(parents=True)
+    script = venv / "bin" / "cmake"
+    script.write_text("#!/usr/bin/python3\nimport sys\nfrom cmake import cmake\n")
+    script.chmod(0o755)
+    for version in ("3.10", "3.12"):
+        data_bin = venv / "lib" / f"python{version}" / "site-packages" / "cmake" / "data" / "bin"
+        data_bin.mkdir(parents=True)
+        fake_program(data_bin, "cmake", f"cmake version {version}", tmp_path / "calls.txt")
+    assert tools.pypi_cmake_binary(str(script)) is None

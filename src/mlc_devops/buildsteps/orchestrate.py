@@ -238,6 +238,7 @@ def _build(
     fsutil.ensure_dir(build_dir, "build directory")
 
     with lock.workspace_lock(build_dir, wait=wait, on_wait=console.say), contextlib.ExitStack() as cleanup:
+        before_asked = caches.counts_before()  # the counts of shared caches, now that no build of ours runs
         with console.phase("config"):
             config_path = build_dir / "config.cmake"
             wrote = fsutil.write_text_if_changed(config_path, backends.render(opts.config))
@@ -259,7 +260,7 @@ def _build(
             source_date_epoch=commit_time,
             cuda_threads=decisions.nvcc_threads(opts.jobs, capacity, archs) if "cuda" in opts.config.backends else None,
         )
-        stats_before = caches.before.result()
+        stats_before = before_asked.result()
         prefetched = _prefetch_providers(ws, build_env, opts, pool, cleanup)
         if prefetched:
             console.say(f"    downloading {', '.join(prefetched)} while building: the last validation took it from pip")
@@ -323,7 +324,7 @@ def _build(
                     # The compiles are done; packaging writes into build/ only. The caches' counts and the
                     # checkout's state are asked now, beside the packaging, not after it (upstream's git
                     # status over 18 submodules: 0.2-0.3 s; its packaging: 3.6 s).
-                    asked["stats"] = pool.submit(caches.last_counts, build_env)
+                    asked["stats"] = pool.submit(cache.collect, wiring, build_env)
                     asked["tree"] = pool.submit(_tree_states, ws.root, env, _outputs(ws, build_dir, dist, build_env))
                     asked["cargo"] = pool.submit(_read_locks, ws.root)  # cargo wrote its Cargo.lock files
 
@@ -391,6 +392,7 @@ def _build(
                 hint="fix them, or build without --fail-on-findings (MLC_FAIL_ON_FINDINGS)",
             )
         stats_after = stats_after_asked.result()
+        cargo_target_used = Path(wiring.env.get("CARGO_TARGET_DIR", build_dir)).is_dir()
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         facts = (asked.get("facts") or pool.submit(_source_facts, ws.root, env)).result()
         # Keyword arguments in the report's order: each section is asked in turn, as the report is written.
@@ -432,7 +434,7 @@ def _build(
                 tvm_stats if tvm_built is not None else stats_before,
                 stats_after,
                 compile_steps=cache.count_compile_steps(log_text[tvm_log:]),
-                cargo_target_used=Path(wiring.env.get("CARGO_TARGET_DIR", build_dir)).is_dir(),
+                cargo_target_used=cargo_target_used,
             ),
         )
         published: list[tuple[Path, BuildReport | None, str]] = [(wheel, report, ws.project_name)]
@@ -448,7 +450,11 @@ def _build(
                 outputs=[build_dir, dist, *cache.local_dirs(build_env, ws.root)],
                 log_text=log_text[:tvm_log],
                 cache_section=cache.report(
-                    wiring, stats_before, tvm_stats, compile_steps=cache.count_compile_steps(log_text[:tvm_log])
+                    wiring,
+                    stats_before,
+                    tvm_stats,
+                    compile_steps=cache.count_compile_steps(log_text[:tvm_log]),
+                    cargo_target_used=cargo_target_used,
                 ),
                 tool_versions=probes.versions(["cmake", "ninja", "c++", *tool_names]),
                 times=(tvm_started, tvm_finished),
@@ -464,31 +470,32 @@ def _build(
 
 
 class _CacheServer:
-    """This build's compiler caches: its own sccache server, started in the pool (:func:`cache.begin`)
-    with the counts before; the counts after, whereupon the server stops during the packaging instead
-    of after it (0.007 s); :meth:`stop` when the build ends, once, after the start."""
+    """This build's own sccache server, started in the pool while preflight runs (:func:`cache.start_server`),
+    and stopped by :meth:`stop` when the build ends, once, after the start (also where the build failed).
+    The counts before the build are asked once the workspace lock is held (:meth:`counts_before`): where
+    they are shared (ccache, a server of the user's), a build that waited for the lock would otherwise
+    count the compiles of the build it waited for."""
 
     def __init__(self, wiring: cache.Wiring, env: Mapping[str, str], pool: ThreadPoolExecutor) -> None:
-        self.wiring, self.env = wiring, dict(env)
-        self.before: Future[cache.Stats | None] = pool.submit(cache.begin, wiring, self.env)
+        self.wiring, self.env, self._pool = wiring, dict(env), pool
+        self.started: Future[bool] = pool.submit(cache.start_server, wiring, self.env)
         self._stopped = False
         self._lock = threading.Lock()
 
-    def last_counts(self, build_env: Mapping[str, str]) -> cache.Stats | None:
-        """The counts after the last compile; the server is no longer needed then."""
-        try:
-            return cache.collect(self.wiring, build_env)
-        finally:
-            self.stop()
+    def counts_before(self) -> Future[cache.Stats | None]:
+        """:func:`cache.counts_before`, asked in the pool once the start is done."""
+        return self._pool.submit(lambda: cache.counts_before(self.wiring, self.env, started=self.started.result()))
 
     def stop(self) -> None:
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
-        with contextlib.suppress(Exception):  # a start that failed has said so; the stop runs regardless
-            self.before.result()
-        cache.end(self.wiring, self.env)
+        try:
+            with contextlib.suppress(Exception):  # a start that failed has said so
+                self.started.result()
+        finally:  # a second interrupt while waiting for the start stops the server all the same
+            cache.end(self.wiring, self.env)
 
 
 def _outputs(ws: workspace.Workspace, build_dir: Path, dist: Path, build_env: Mapping[str, str]) -> list[Path]:
